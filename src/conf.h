@@ -1,0 +1,87 @@
+/*
+ * conf.h - the configuration file (libconfig syntax) and its settings.
+ *
+ * One table in conf.c lists every key with its type, default, range and
+ * whether a reload (SIGHUP) may change it; parsing, defaults, validation
+ * and the documentation test all come from that table.  A struct conf is
+ * filled completely or not at all, so a bad file never half-applies.
+ */
+#ifndef TINYHTTPD_CONF_H
+#define TINYHTTPD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define CONF_MAX_LISTEN 32
+
+struct conf_listen {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char text[64];                 /* as written: "127.0.0.1:8080", "[::1]:80" */
+};
+
+enum conf_log_target { CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_JOURNAL };
+
+struct conf {
+    char *path;                    /* the file this came from */
+    struct conf_listen listen[CONF_MAX_LISTEN];
+    size_t nlisten;
+    char *document_root;           /* an existing directory, as written */
+    char *index;                   /* index file name, no '/' */
+    char *mime_types;              /* mime.types file; "" for built-in only */
+    char *user;                    /* privileges dropped to when started as root */
+    char *group;
+    unsigned pool_size;            /* worker threads */
+    unsigned queue_size;           /* jobs waiting for a worker */
+    unsigned max_connections;
+    unsigned max_header_size;      /* bytes; larger heads get 414/431 */
+    unsigned header_timeout;       /* seconds for a whole request head */
+    unsigned keepalive_timeout;    /* seconds idle between requests; 0: no keep-alive */
+    unsigned send_timeout;         /* seconds without progress sending a response */
+    unsigned shutdown_timeout;     /* seconds to finish requests on SIGTERM */
+    int log_level;                 /* LOG_ERR .. LOG_DEBUG (syslog.h) */
+    enum conf_log_target log_target;
+    bool access_log;
+};
+
+/* Fill c with every default; document_root and path are NULL. */
+void conf_defaults(struct conf *c);
+
+/*
+ * Read and validate the file at path into *c (which need not be
+ * initialised).  On success returns 0 and *c owns its strings (conf_free).
+ * On failure returns -1, leaves *c empty (safe to conf_free) and writes one
+ * line to err, without a newline, in the form "FILE:LINE: message" (or
+ * "FILE: message" when there is no line: an unreadable file, a missing
+ * required key).  Unknown keys, wrong types, out-of-range values, addresses
+ * that do not parse and a document_root that is not an existing directory
+ * are all errors.  Never prints, never exits.
+ */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+void conf_free(struct conf *c);
+
+/*
+ * Parse "ADDRESS:PORT", "[IPv6]:PORT", "*:PORT" or "PORT" (numeric
+ * addresses only) into *l.  Returns 0, or -1 if text is not such an address.
+ */
+int conf_parse_listen(const char *text, struct conf_listen *l);
+
+/* The table of keys, for -t, reload and the documentation tests. */
+size_t conf_key_count(void);
+const char *conf_key_name(size_t i);
+bool conf_key_reloadable(size_t i);
+
+/*
+ * Names of the keys whose values differ between a and b and that only take
+ * effect at restart, comma-separated into buf ("" if none).
+ */
+void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len);
+
+/* Level name ("err", "warning", "notice", "info", "debug") to a syslog
+ * priority, or -1. */
+int conf_log_level_parse(const char *name);
+
+#endif

@@ -1,0 +1,823 @@
+/*
+ * conn.c - reading requests, answering them and writing responses, one
+ * connection at a time, inside pool jobs.
+ *
+ * Design: the event loop (server.c) owns a connection while it waits; when
+ * epoll reports it ready, the loop hands it to the pool and conn_job() runs
+ * on a worker.  The job reads what the socket has (never waiting), parses
+ * with the pure parser, resolves the file (fileserve.c), builds the head
+ * into the connection's buffer and writes as much as the socket takes:
+ * send() for the head, sendfile() for the body.  When the socket would
+ * block, the job parks the connection back in epoll with a deadline and
+ * returns; a worker never sleeps on a client.  Pipelined requests are
+ * answered in order from the same buffer; a request body announced by
+ * Content-Length is dropped so the connection stays in step.
+ *
+ * Thread-safety: see the ownership rule in conn.h.  The table's free list
+ * is the only shared structure, under free_lock.
+ */
+#include "config.h"
+
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/sendfile.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileserve.h"
+#include "http.h"
+#include "log.h"
+#include "path.h"
+
+#define OUT_CAP_EXTRA 2048         /* head fields and built-in bodies, beyond the target */
+#define LINGER_MS 5000             /* how long a closing connection is drained */
+#define SEND_SLICE (4u << 20)      /* bytes one job sends before yielding the worker */
+#define DISCARD_MAX (64u << 10)    /* larger request bodies close the connection instead */
+#define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
+
+enum send_result { SEND_DONE, SEND_AGAIN, SEND_ERROR };
+
+int64_t conn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t conn_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static size_t out_cap(const struct conn_table *t)
+{
+    return t->max_header_size + OUT_CAP_EXTRA;
+}
+
+static char *out_buf(struct conn *c)
+{
+    return c->buf + c->table->max_header_size;
+}
+
+/* ------------------------------------------------------------------ table */
+
+int conn_table_init(struct conn_table *t, unsigned capacity, unsigned max_header_size, int epfd,
+                    int wake_fd)
+{
+    memset(t, 0, sizeof *t);
+    t->slots = calloc(capacity, sizeof *t->slots);
+    t->free_stack = malloc(capacity * sizeof *t->free_stack);
+    if (t->slots == NULL || t->free_stack == NULL) {
+        free(t->slots);
+        free(t->free_stack);
+        return -ENOMEM;
+    }
+    int r = pthread_mutex_init(&t->free_lock, NULL);
+    if (r != 0) {
+        free(t->slots);
+        free(t->free_stack);
+        return -r;
+    }
+    t->capacity = capacity;
+    t->max_header_size = max_header_size;
+    t->epfd = epfd;
+    t->wake_fd = wake_fd;
+    /* Slots are handed out lowest first, so high_water stays small. */
+    for (unsigned i = 0; i < capacity; i++)
+        t->free_stack[i] = capacity - 1 - i;
+    t->free_top = capacity;
+    return 0;
+}
+
+void conn_table_destroy(struct conn_table *t)
+{
+    pthread_mutex_destroy(&t->free_lock);
+    free(t->slots);
+    free(t->free_stack);
+    t->slots = NULL;
+    t->free_stack = NULL;
+}
+
+static void wake_loop(struct conn_table *t)
+{
+    uint64_t one = 1;
+    if (write(t->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_err("eventfd write: %s", strerror(errno));
+}
+
+struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer, struct site *site,
+                       int64_t now_ms)
+{
+    unsigned idx;
+
+    pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
+    if (t->free_top == 0) {
+        pthread_mutex_unlock(&t->free_lock);
+        close(fd);
+        return NULL;
+    }
+    idx = t->free_stack[--t->free_top];
+    pthread_mutex_unlock(&t->free_lock);
+
+    struct conn *c = &t->slots[idx];
+    char *keep_buf = c->buf;        /* a freed slot may keep no buffer; see conn_close */
+    memset(c, 0, sizeof *c);
+    c->buf = keep_buf;
+    c->fd = fd;
+    c->index = idx;
+    c->table = t;
+    c->site = fileserve_site_ref(site);
+    c->file_fd = -1;
+    c->state = CONN_READ;
+    c->accepted_ms = now_ms;
+    c->deadline_ms = now_ms + (int64_t)site->header_timeout * 1000;
+    c->minor_version = -1;
+    if (idx >= t->high_water)
+        t->high_water = idx + 1;
+
+    if (peer->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer, sizeof c->peer);
+    } else if (peer->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], c->peer, sizeof c->peer);
+        else
+            inet_ntop(AF_INET6, a, c->peer, sizeof c->peer);
+    } else {
+        strcpy(c->peer, "-");
+    }
+
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 && errno != EOPNOTSUPP)
+        log_debug("setsockopt TCP_NODELAY: %s", strerror(errno));
+
+    atomic_fetch_add(&t->active, 1);
+    atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        log_err("epoll_ctl add fd %d: %s", fd, strerror(errno));
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void conn_close(struct conn *c)
+{
+    struct conn_table *t = c->table;
+
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    c->file_fd = -1;
+    if (close(c->fd) < 0)
+        log_debug("close fd %d: %s", c->fd, strerror(errno));
+    c->fd = -1;
+    free(c->buf);
+    c->buf = NULL;
+    fileserve_site_unref(c->site);
+    c->site = NULL;
+    atomic_store_explicit(&c->owner, CONN_FREE, memory_order_release);
+
+    pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
+    t->free_stack[t->free_top++] = c->index;
+    pthread_mutex_unlock(&t->free_lock);
+
+    atomic_fetch_sub(&t->active, 1);
+    if (atomic_load(&t->wake_on_close))
+        wake_loop(t);
+}
+
+bool conn_is_idle(const struct conn *c)
+{
+    return c->state == CONN_READ && c->in_len == 0 && c->discard == 0 && c->head_len == 0;
+}
+
+void conn_trim(struct conn *c)
+{
+    if (conn_is_idle(c)) {
+        free(c->buf);
+        c->buf = NULL;
+    }
+}
+
+/*
+ * Hand the connection back to the loop, waiting for events (EPOLLIN or
+ * EPOLLOUT) until deadline.  epoll is re-armed before ownership is
+ * published, so the loop never sees a connection that is still ours; after
+ * the store we must not touch c.  If epoll refuses, the connection is
+ * closed.
+ */
+static void conn_park(struct conn *c, uint32_t events, int64_t deadline)
+{
+    c->deadline_ms = deadline;
+    struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = c };
+    if (epoll_ctl(c->table->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+        log_err("epoll_ctl mod fd %d: %s", c->fd, strerror(errno));
+        conn_close(c);
+        return;
+    }
+    atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_release);
+}
+
+static void conn_park_read(struct conn *c)
+{
+    const struct site *s = c->site;
+    int64_t deadline;
+
+    if (c->in_len > 0)
+        deadline = c->head_start_us / 1000 + (int64_t)s->header_timeout * 1000;
+    else if (c->discard > 0)
+        deadline = conn_now_ms() + (int64_t)s->send_timeout * 1000;
+    else if (c->requests == 0)
+        deadline = c->accepted_ms + (int64_t)s->header_timeout * 1000;
+    else
+        deadline = conn_now_ms() + (int64_t)s->keepalive_timeout * 1000;
+    c->state = CONN_READ;
+    conn_park(c, EPOLLIN, deadline);
+}
+
+/* Shut our side and drain what the client still sends, so that the kernel
+ * does not answer unread data with a reset that destroys our response. */
+static void conn_linger(struct conn *c, int64_t now_ms)
+{
+    if (shutdown(c->fd, SHUT_WR) < 0) {
+        conn_close(c);
+        return;
+    }
+    free(c->buf);
+    c->buf = NULL;
+    c->in_len = 0;
+    c->state = CONN_LINGER;
+    c->deadline_ms = now_ms + LINGER_MS;
+}
+
+void conn_linger_read(struct conn *c)
+{
+    char sink[16384];
+
+    for (int i = 0; i < 8; i++) {
+        ssize_t n = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
+            if (epoll_ctl(c->table->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+                return;
+        }
+        break;
+    }
+    conn_close(c);
+}
+
+/* ------------------------------------------------------------------ responses */
+
+static _Thread_local struct {
+    time_t sec;
+    char text[HTTP_DATE_LEN + 1];
+} date_cache;
+
+static const char *date_now(void)
+{
+    time_t now = time(NULL);
+    if (now != date_cache.sec) {
+        http_format_date(date_cache.text, now);
+        date_cache.sec = now;
+    }
+    return date_cache.text;
+}
+
+/* Append formatted text to the output buffer; false if it does not fit. */
+__attribute__((format(printf, 2, 3))) static bool out_add(struct conn *c, const char *fmt, ...)
+{
+    size_t cap = out_cap(c->table);
+    va_list ap;
+
+    if (c->out_len >= cap)
+        return false;
+    va_start(ap, fmt);
+    int n = vsnprintf(out_buf(c) + c->out_len, cap - c->out_len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap - c->out_len) {
+        c->out_len = (uint32_t)cap;
+        return false;
+    }
+    c->out_len += (uint32_t)n;
+    return true;
+}
+
+static bool out_mem(struct conn *c, const char *p, size_t len)
+{
+    size_t cap = out_cap(c->table);
+    if (len > cap - c->out_len)
+        return false;
+    memcpy(out_buf(c) + c->out_len, p, len);
+    c->out_len += (uint32_t)len;
+    return true;
+}
+
+/* The status line and the fields every response has. */
+static void head_begin(struct conn *c, int status)
+{
+    c->status = status;
+    c->out_len = 0;
+    c->out_off = 0;
+    c->inline_len = 0;
+    out_add(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " SERVER_NAME "\r\n", status,
+            http_reason(status), date_now());
+}
+
+static void head_end(struct conn *c)
+{
+    if (!c->keep_alive)
+        out_add(c, "Connection: close\r\n\r\n");
+    else if (c->minor_version == 0)
+        out_add(c, "Connection: keep-alive\r\n\r\n");
+    else
+        out_add(c, "\r\n");
+}
+
+/*
+ * An error response: the custom page "<status>.html" from the document
+ * root when there is one, else a short built-in page.  extra holds further
+ * header lines (each ending in CRLF) or is "".
+ */
+static void respond_error(struct conn *c, int status, const char *extra)
+{
+    struct fileserve_plan plan = { .status = status, .fd = -1 };
+    char body[256];
+    int blen = 0;
+
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    c->file_fd = -1;
+    c->file_off = c->file_end = 0;
+    if (c->site != NULL && status != 408 && status != 503)
+        fileserve_error_page(c->site, &plan);
+    if (plan.fd < 0)
+        blen = snprintf(body, sizeof body,
+                        "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
+                        "<body><h1>%d %s</h1></body></html>\n",
+                        status, http_reason(status), status, http_reason(status));
+
+    head_begin(c, status);
+    out_add(c, "Content-Type: text/html\r\nContent-Length: %" PRIu64 "\r\n%s",
+            plan.fd >= 0 ? plan.length : (uint64_t)blen, extra);
+    head_end(c);
+    if (c->head_only) {
+        if (plan.fd >= 0)
+            close(plan.fd);
+        return;
+    }
+    if (plan.fd >= 0) {
+        c->file_fd = plan.fd;
+        c->file_off = 0;
+        c->file_end = plan.length;
+    } else {
+        out_mem(c, body, (size_t)blen);
+        c->inline_len = (uint32_t)blen;
+    }
+}
+
+/* Note where the request's loggable parts are in buf. */
+static void remember_request(struct conn *c, const struct http_request *req,
+                             const struct http_req_info *info)
+{
+    c->method_off = (uint16_t)(req->method - c->buf);
+    c->method_len = (uint16_t)req->method_len;
+    c->target_off = (uint16_t)(req->target - c->buf);
+    c->target_len = (uint16_t)req->target_len;
+    c->minor_version = (int8_t)req->minor_version;
+    c->referer_len = c->agent_len = 0;
+    if (info != NULL && info->referer != NULL) {
+        c->referer_off = (uint16_t)(info->referer->value - c->buf);
+        c->referer_len = (uint16_t)info->referer->value_len;
+    }
+    if (info != NULL && info->user_agent != NULL) {
+        c->agent_off = (uint16_t)(info->user_agent->value - c->buf);
+        c->agent_len = (uint16_t)info->user_agent->value_len;
+    }
+}
+
+/* 301 to the same target with a slash after the path; the query is kept
+ * and the path keeps the client's own spelling. */
+static void redirect_slash(struct conn *c, const struct http_request *req)
+{
+    static const char body[] =
+        "<!DOCTYPE html>\n<html><head><title>301 Moved Permanently</title></head>\n"
+        "<body><h1>301 Moved Permanently</h1></body></html>\n";
+    size_t plen = req->target_len, qlen = 0;
+    const char *q = path_query(req->target, req->target_len, &qlen);
+    const char *end = memchr(req->target, '?', plen);
+
+    if (end == NULL)
+        end = memchr(req->target, '#', plen);
+    if (end != NULL)
+        plen = (size_t)(end - req->target);
+    head_begin(c, 301);
+    out_add(c, "Location: ");
+    out_mem(c, req->target, plen);
+    out_add(c, "/%s%.*s\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n", q ? "?" : "",
+            (int)qlen, q ? q : "", sizeof body - 1);
+    head_end(c);
+    if (!c->head_only) {
+        out_mem(c, body, sizeof body - 1);
+        c->inline_len = sizeof body - 1;
+    }
+}
+
+/* Build the response to the parsed request req (head_len bytes of buf). */
+static void answer(struct conn *c, const struct http_request *req, int head_len)
+{
+    struct http_req_info info;
+    const struct site *site = c->site;
+    struct conn_table *t = c->table;
+
+    c->head_len = (uint32_t)head_len;
+    c->body_sent = 0;
+    c->linger_after = false;
+    int bad = http_request_check(req, &info);
+    remember_request(c, req, bad ? NULL : &info);
+    c->head_only = !bad && info.method == HTTP_METHOD_HEAD;
+    c->keep_alive = !bad && info.keep_alive && site->keepalive_timeout > 0 &&
+                    !atomic_load_explicit(&t->stopping, memory_order_relaxed);
+    if (bad) {
+        c->linger_after = true;
+        respond_error(c, bad, "");
+        return;
+    }
+
+    /* A body is dropped after the response if it is small and announced by
+     * Content-Length; otherwise the connection closes after the response. */
+    if (info.chunked || (info.has_content_length && info.content_length > 0 &&
+                         (info.expect_continue || info.content_length > DISCARD_MAX))) {
+        c->keep_alive = false;
+        c->linger_after = true;
+    } else if (info.has_content_length) {
+        c->discard = info.content_length;
+    }
+
+    if (info.method == HTTP_METHOD_UNKNOWN) {
+        respond_error(c, 501, "");
+        return;
+    }
+    if (info.method == HTTP_METHOD_KNOWN) {
+        respond_error(c, 405, "Allow: GET, HEAD\r\n");
+        return;
+    }
+
+    struct fileserve_plan plan;
+    fileserve_resolve(site, req, &info, &plan);
+    switch (plan.status) {
+    case 200:
+    case 206:
+    case 304:
+        break;
+    case 301:
+        redirect_slash(c, req);
+        return;
+    case 416: {
+        char extra[64];
+        snprintf(extra, sizeof extra, "Content-Range: bytes */%" PRIu64 "\r\n", plan.size);
+        respond_error(c, 416, extra);
+        return;
+    }
+    default:
+        respond_error(c, plan.status, "");
+        return;
+    }
+
+    char date[HTTP_DATE_LEN + 1];
+    head_begin(c, plan.status);
+    if (plan.status != 304) {
+        if (plan.content_type != NULL)
+            out_add(c, "Content-Type: %s\r\n", plan.content_type);
+        out_add(c, "Content-Length: %" PRIu64 "\r\n", plan.length);
+    }
+    if (plan.has_validators) {
+        http_format_date(date, plan.mtime);
+        out_add(c, "Last-Modified: %s\r\nETag: %s\r\n", date, plan.etag);
+    }
+    if (plan.status == 206)
+        out_add(c, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", plan.offset,
+                plan.offset + plan.length - 1, plan.size);
+    if (plan.status != 304)
+        out_add(c, "Accept-Ranges: bytes\r\n");
+    head_end(c);
+
+    if (plan.status == 304 || c->head_only || plan.length == 0) {
+        if (plan.fd >= 0)
+            close(plan.fd);
+        return;
+    }
+    c->file_fd = plan.fd;
+    c->file_off = plan.offset;
+    c->file_end = plan.offset + plan.length;
+}
+
+/* Write what the socket takes. */
+static enum send_result send_some(struct conn *c)
+{
+    struct conn_table *t = c->table;
+    bool more = c->file_fd >= 0 && c->file_off < c->file_end;
+
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, out_buf(c) + c->out_off, c->out_len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return SEND_AGAIN;
+            log_debug("send to %s: %s", c->peer, strerror(errno));
+            return SEND_ERROR;
+        }
+        /* Bytes of an inline body count; the head does not. */
+        c->out_off += (uint32_t)n;
+    }
+
+    uint64_t slice = 0;
+    while (c->file_fd >= 0 && c->file_off < c->file_end) {
+        if (atomic_load_explicit(&t->forced, memory_order_relaxed))
+            return SEND_ERROR;
+        if (slice >= SEND_SLICE)
+            return SEND_AGAIN;     /* let other connections have the worker */
+        off_t off = (off_t)c->file_off;
+        size_t want = c->file_end - c->file_off;
+        if (want > (1u << 20))
+            want = 1u << 20;
+        ssize_t n = sendfile(c->fd, c->file_fd, &off, want);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return SEND_AGAIN;
+            log_debug("sendfile to %s: %s", c->peer, strerror(errno));
+            return SEND_ERROR;
+        }
+        if (n == 0) {
+            /* The file shrank under us: the promised length cannot be kept. */
+            log_warn("file truncated while sending to %s; closing the connection", c->peer);
+            return SEND_ERROR;
+        }
+        c->file_off += (uint64_t)n;
+        c->body_sent += (uint64_t)n;
+        slice += (uint64_t)n;
+    }
+    return SEND_DONE;
+}
+
+static void log_request(struct conn *c)
+{
+    if (!c->site->access_log)
+        return;
+    /* A built-in page is sent from the out buffer, after the head. */
+    uint64_t body = c->body_sent + (c->out_off >= c->out_len ? c->inline_len : 0);
+    struct log_access a = {
+        .peer = c->peer,
+        .method = c->buf ? c->buf + c->method_off : NULL,
+        .method_len = c->buf ? c->method_len : 0,
+        .target = c->buf ? c->buf + c->target_off : NULL,
+        .target_len = c->buf ? c->target_len : 0,
+        .minor_version = c->buf ? c->minor_version : -1,
+        .status = c->status,
+        .bytes = body,
+        .duration_usec = c->head_start_us ? (uint64_t)(conn_now_us() - c->head_start_us) : 0,
+        .referer = c->referer_len && c->buf ? c->buf + c->referer_off : NULL,
+        .referer_len = c->referer_len,
+        .user_agent = c->agent_len && c->buf ? c->buf + c->agent_off : NULL,
+        .user_agent_len = c->agent_len,
+    };
+    log_access(&a);
+}
+
+/* Drop the answered head and as much of the body to discard as is buffered. */
+static void consume_head(struct conn *c)
+{
+    uint32_t used = c->head_len;
+    if (c->discard > 0) {
+        uint64_t avail = c->in_len - used;
+        uint64_t d = c->discard < avail ? c->discard : avail;
+        used += (uint32_t)d;
+        c->discard -= d;
+    }
+    memmove(c->buf, c->buf + used, c->in_len - used);
+    c->in_len -= used;
+    c->head_len = 0;
+    c->parse_last = 0;
+    c->minor_version = -1;
+    c->method_len = c->target_len = 0;
+    c->head_start_us = c->in_len > 0 ? conn_now_us() : 0;
+}
+
+/*
+ * The response is complete: log it, then close, linger, or go on with the
+ * next request.  Returns true when the job should go on reading.
+ */
+static bool finish_response(struct conn *c)
+{
+    struct conn_table *t = c->table;
+
+    log_request(c);
+    atomic_fetch_add_explicit(&t->requests, 1, memory_order_relaxed);
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    c->file_fd = -1;
+    c->requests++;
+    c->out_len = c->out_off = 0;
+
+    if (!c->keep_alive || atomic_load_explicit(&t->stopping, memory_order_relaxed)) {
+        bool leftovers = c->in_len > c->head_len || c->discard > 0;
+        if (c->linger_after || leftovers) {
+            int64_t now = conn_now_ms();
+            conn_linger(c, now);
+            if (c->state == CONN_LINGER)
+                conn_park(c, EPOLLIN, c->deadline_ms);
+        } else {
+            conn_close(c);
+        }
+        return false;
+    }
+    consume_head(c);
+    c->state = CONN_READ;
+    return true;
+}
+
+/* Send and then finish; returns true when the job should go on reading. */
+static bool send_and_finish(struct conn *c)
+{
+    c->state = CONN_SEND;
+    switch (send_some(c)) {
+    case SEND_DONE:
+        return finish_response(c);
+    case SEND_AGAIN:
+        conn_park(c, EPOLLOUT, conn_now_ms() + (int64_t)c->site->send_timeout * 1000);
+        return false;
+    case SEND_ERROR:
+    default:
+        log_request(c);
+        conn_close(c);
+        return false;
+    }
+}
+
+/* Answer a request-level error detected before the head was complete. */
+static bool fail_head(struct conn *c, int status)
+{
+    c->keep_alive = false;
+    c->linger_after = true;
+    c->head_only = false;
+    c->head_len = c->in_len;
+    c->minor_version = -1;
+    respond_error(c, status, "");
+    return send_and_finish(c);
+}
+
+/* Read, parse and answer until the connection must wait or is gone. */
+static void serve(struct conn *c)
+{
+    struct conn_table *t = c->table;
+    size_t cap = t->max_header_size;
+    struct http_request req;
+
+    for (;;) {
+        bool short_read = false;
+
+        if (c->buf == NULL) {
+            c->buf = malloc(cap + out_cap(t));
+            if (c->buf == NULL) {
+                log_err("out of memory for a connection buffer");
+                conn_close(c);
+                return;
+            }
+        }
+
+        if (c->in_len == 0 || c->discard > 0 || c->parse_last == c->in_len) {
+            ssize_t n = recv(c->fd, c->buf + c->in_len, cap - c->in_len, MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN) {
+                    conn_park_read(c);
+                    return;
+                }
+                log_debug("recv from %s: %s", c->peer, strerror(errno));
+                conn_close(c);
+                return;
+            }
+            if (n == 0) {
+                conn_close(c);  /* the client is gone; a partial head is dropped */
+                return;
+            }
+            short_read = (size_t)n < cap - c->in_len;
+            if (c->discard > 0) {
+                uint64_t d = c->discard < (uint64_t)n ? c->discard : (uint64_t)n;
+                memmove(c->buf + c->in_len, c->buf + c->in_len + d, (size_t)n - d);
+                n -= (ssize_t)d;
+                c->discard -= d;
+                if (n == 0)
+                    continue;
+            }
+            if (c->in_len == 0)
+                c->head_start_us = conn_now_us();
+            c->in_len += (uint32_t)n;
+        }
+
+        int r = http_parse_request(c->buf, c->in_len, c->parse_last, &req);
+        if (r > 0) {
+            answer(c, &req, r);
+            if (!send_and_finish(c))
+                return;
+            if (atomic_load_explicit(&t->forced, memory_order_relaxed)) {
+                conn_close(c);
+                return;
+            }
+            if (c->in_len == 0) {
+                /* Nothing pipelined: the next request is rarely there yet,
+                 * so wait for epoll rather than try a read. */
+                conn_park_read(c);
+                return;
+            }
+            continue;
+        }
+        if (r == HTTP_PARSE_ERROR) {
+            fail_head(c, req.error_status);
+            return;
+        }
+        c->parse_last = c->in_len;
+        if (c->in_len >= cap) {
+            fail_head(c, http_overflow_status(c->buf, c->in_len));
+            return;
+        }
+        if (short_read) {
+            conn_park_read(c);
+            return;
+        }
+    }
+}
+
+void conn_job(void *arg)
+{
+    struct conn *c = arg;
+    struct conn_table *t = c->table;
+
+    if (atomic_load_explicit(&t->forced, memory_order_relaxed)) {
+        conn_close(c);
+        return;
+    }
+    if (c->state == CONN_SEND) {
+        if (!send_and_finish(c))
+            return;
+    }
+    serve(c);
+}
+
+void conn_reject(struct conn *c, int status, int64_t now_ms)
+{
+    char body[256], msg[768];
+    int blen = snprintf(body, sizeof body,
+                        "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
+                        "<body><h1>%d %s</h1></body></html>\n",
+                        status, http_reason(status), status, http_reason(status));
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " SERVER_NAME "\r\n"
+                     "Content-Type: text/html\r\nContent-Length: %d\r\n%s"
+                     "Connection: close\r\n\r\n%s",
+                     status, http_reason(status), date_now(), blen,
+                     status == 503 ? "Retry-After: 1\r\n" : "", body);
+    if (send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        log_debug("send %d to %s: %s", status, c->peer, strerror(errno));
+    c->status = status;
+    c->body_sent = (uint64_t)blen;
+    c->inline_len = 0;
+    c->out_len = c->out_off = 0;
+    c->method_len = c->target_len = c->referer_len = c->agent_len = 0;
+    c->minor_version = -1;
+    log_request(c);
+    conn_linger(c, now_ms);
+    if (c->state == CONN_LINGER) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
+        if (epoll_ctl(c->table->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+            conn_close(c);
+    }
+}
+
+void conn_expire(struct conn *c, int64_t now_ms)
+{
+    if (c->state == CONN_READ && c->in_len > 0)
+        conn_reject(c, 408, now_ms);
+    else
+        conn_close(c);
+}

@@ -1,0 +1,283 @@
+/*
+ * fileserve.c - from a parsed GET or HEAD request to a response plan.
+ *
+ * Design: the target is decoded and normalised by the pure path module,
+ * then opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+ * relative to a descriptor of the document root, so neither "..", nor an
+ * absolute or climbing symlink, nor a magic link in /proc can reach a file
+ * outside it: the kernel refuses the walk.  Files are opened O_NONBLOCK so a
+ * FIFO cannot hang a worker, and only regular files are served.  Then the
+ * RFC 9110 section 13.2.2 order of preconditions is applied (If-Match,
+ * If-Unmodified-Since, If-None-Match, If-Modified-Since), then Range and
+ * If-Range.  This runs on pool workers; it touches only the immutable site
+ * and the request, so it needs no lock.
+ */
+#include "config.h"
+
+#include "fileserve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "mime.h"
+#include "path.h"
+#include "range.h"
+
+struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
+{
+    struct site *s = calloc(1, sizeof *s);
+    int mime_errno = 0;
+
+    if (s == NULL)
+        goto nomem;
+    s->root_fd = open(c->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->root_fd < 0) {
+        snprintf(err, errlen, "document_root '%s': %s", c->document_root, strerror(errno));
+        free(s);
+        return NULL;
+    }
+    s->root = strdup(c->document_root);
+    s->index = strdup(c->index);
+    s->mime = mime_new(c->mime_types && *c->mime_types ? c->mime_types : NULL, &mime_errno);
+    if (s->root == NULL || s->index == NULL || s->mime == NULL) {
+        fileserve_site_unref(s);
+        goto nomem;
+    }
+    if (mime_errno != 0)
+        log_warn("mime_types '%s': %s; using the built-in table", c->mime_types,
+                 strerror(mime_errno));
+    s->header_timeout = c->header_timeout;
+    s->keepalive_timeout = c->keepalive_timeout;
+    s->send_timeout = c->send_timeout;
+    s->access_log = c->access_log;
+    atomic_init(&s->refs, 1);
+    return s;
+nomem:
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+struct site *fileserve_site_ref(struct site *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    return s;
+}
+
+void fileserve_site_unref(struct site *s)
+{
+    if (s == NULL)
+        return;
+    if (atomic_load_explicit(&s->refs, memory_order_relaxed) > 1 &&
+        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) > 1)
+        return;
+    /* Last reference (or a site that never got its first one). */
+    if (s->root_fd >= 0)
+        close(s->root_fd);
+    free(s->root);
+    free(s->index);
+    mime_free(s->mime);
+    free(s);
+}
+
+/* Open rel (no leading '/') below dirfd; never leaves it.  -errno on failure. */
+static int open_beneath(int dirfd, const char *rel)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd;
+
+    do
+        fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+    while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+static int status_for_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+    case ELOOP:
+    case EXDEV:           /* the walk would leave the document root */
+    case ENAMETOOLONG:
+    case ENXIO:
+        return 404;
+    case EACCES:
+    case EPERM:
+        return 403;
+    default:
+        log_err("open: %s", strerror(e));
+        return 500;
+    }
+}
+
+static void set_validators(const struct stat *st, struct fileserve_plan *plan)
+{
+    plan->has_validators = true;
+    plan->mtime = st->st_mtim.tv_sec;
+    snprintf(plan->etag, sizeof plan->etag, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
+             (uint64_t)st->st_ino, (uint64_t)st->st_size,
+             (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+}
+
+/* RFC 9110 section 13.2.2, steps 1 to 4; 0 when the request goes on. */
+static int preconditions(const struct http_req_info *info, const struct fileserve_plan *plan)
+{
+    time_t t;
+
+    if (info->if_match != NULL) {
+        if (!http_etag_match(info->if_match->value, info->if_match->value_len, plan->etag, true))
+            return 412;
+    } else if (info->if_unmodified_since != NULL &&
+               http_parse_date(info->if_unmodified_since->value,
+                               info->if_unmodified_since->value_len, &t)) {
+        if (plan->mtime > t)
+            return 412;
+    }
+    if (info->if_none_match != NULL) {
+        if (http_etag_match(info->if_none_match->value, info->if_none_match->value_len,
+                            plan->etag, false))
+            return 304;
+    } else if (info->if_modified_since != NULL &&
+               http_parse_date(info->if_modified_since->value, info->if_modified_since->value_len,
+                               &t)) {
+        if (plan->mtime <= t)
+            return 304;
+    }
+    return 0;
+}
+
+/* Whether If-Range (if any) lets the Range field apply. */
+static bool if_range_holds(const struct http_req_info *info, const struct fileserve_plan *plan)
+{
+    const struct http_header *h = info->if_range;
+    time_t t;
+
+    if (h == NULL)
+        return true;
+    if (h->value_len > 0 && (h->value[0] == '"' || h->value[0] == 'W'))
+        return http_etag_match(h->value, h->value_len, plan->etag, true);
+    return http_parse_date(h->value, h->value_len, &t) && t == plan->mtime;
+}
+
+void fileserve_resolve(const struct site *site, const struct http_request *req,
+                       const struct http_req_info *info, struct fileserve_plan *plan)
+{
+    char path[4096];
+    struct stat st;
+    int fd;
+
+    memset(plan, 0, sizeof *plan);
+    plan->fd = -1;
+
+    ssize_t n = path_normalize(req->target, req->target_len, path, sizeof path - 256);
+    if (n < 0) {
+        plan->status = (int)-n;
+        return;
+    }
+    if (path_is_hidden(path)) {
+        plan->status = 404;
+        return;
+    }
+    fd = open_beneath(site->root_fd, path[1] ? path + 1 : ".");
+    if (fd < 0) {
+        plan->status = status_for_errno(-fd);
+        return;
+    }
+    if (fstat(fd, &st) < 0) {
+        log_err("fstat %s: %s", path, strerror(errno));
+        plan->status = 500;
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        if (path[n - 1] != '/') {
+            plan->status = 301;
+            return;
+        }
+        /* The index file, resolved from the root like any path. */
+        snprintf(path + n, sizeof path - (size_t)n, "%s", site->index);
+        n += (ssize_t)strlen(site->index);
+        fd = open_beneath(site->root_fd, path + 1);
+        if (fd < 0) {
+            plan->status = (-fd == ENOENT) ? 403 : status_for_errno(-fd);
+            return;
+        }
+        if (fstat(fd, &st) < 0) {
+            log_err("fstat %s: %s", path, strerror(errno));
+            plan->status = 500;
+            goto fail;
+        }
+    }
+    if (!S_ISREG(st.st_mode)) {
+        plan->status = 403;
+        goto fail;
+    }
+
+    plan->size = (uint64_t)st.st_size;
+    plan->content_type = mime_lookup(site->mime, path, (size_t)n);
+    set_validators(&st, plan);
+
+    int pre = preconditions(info, plan);
+    if (pre != 0) {
+        plan->status = pre;
+        goto fail;
+    }
+
+    plan->status = 200;
+    plan->offset = 0;
+    plan->length = plan->size;
+    if (info->range != NULL && info->method == HTTP_METHOD_GET && if_range_holds(info, plan)) {
+        uint64_t first, length;
+        switch (range_parse(info->range->value, info->range->value_len, plan->size, &first,
+                            &length)) {
+        case RANGE_SINGLE:
+            plan->status = 206;
+            plan->offset = first;
+            plan->length = length;
+            break;
+        case RANGE_UNSATISFIABLE:
+            plan->status = 416;
+            goto fail;
+        case RANGE_NONE:
+        case RANGE_MULTI:
+            break;
+        }
+    }
+    plan->fd = fd;
+    return;
+fail:
+    close(fd);
+}
+
+void fileserve_error_page(const struct site *site, struct fileserve_plan *plan)
+{
+    char name[16];
+    struct stat st;
+
+    snprintf(name, sizeof name, "%d.html", plan->status);
+    int fd = open_beneath(site->root_fd, name);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    plan->fd = fd;
+    plan->offset = 0;
+    plan->length = (uint64_t)st.st_size;
+    plan->size = plan->length;
+    plan->content_type = "text/html";
+}

@@ -1,0 +1,78 @@
+/*
+ * fileserve.h - map a request onto a file below the document root and
+ * decide the response: status, validators, body slice.
+ *
+ * A struct site holds what a reload may change (document root, index name,
+ * media types, timeouts, access log); it is immutable once built and
+ * reference-counted, so a reload swaps in a new one while connections that
+ * hold the old one finish with it.
+ */
+#ifndef TINYHTTPD_FILESERVE_H
+#define TINYHTTPD_FILESERVE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http.h"
+
+struct conf;
+struct mime;
+
+struct site {
+    atomic_uint refs;
+    int root_fd;                   /* O_PATH|O_DIRECTORY descriptor of document_root */
+    char *root;                    /* document_root as configured, for messages */
+    char *index;
+    struct mime *mime;
+    unsigned header_timeout;       /* seconds */
+    unsigned keepalive_timeout;
+    unsigned send_timeout;
+    bool access_log;
+};
+
+/*
+ * Build a site from a validated configuration (one reference).  Returns
+ * NULL and writes a message to err when the document root cannot be opened
+ * or memory runs out.
+ */
+struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen);
+struct site *fileserve_site_ref(struct site *s);
+void fileserve_site_unref(struct site *s);     /* NULL accepted */
+
+#define FILESERVE_ETAG_LEN 64
+
+/* What to answer.  fd, when >= 0, belongs to the caller (close it). */
+struct fileserve_plan {
+    int status;                    /* 200, 206, 301, 304, or an error status */
+    int fd;                        /* body source, or -1 */
+    uint64_t offset;               /* body slice [offset, offset + length) of fd */
+    uint64_t length;
+    uint64_t size;                 /* size of the whole representation */
+    const char *content_type;      /* NULL: none */
+    time_t mtime;                  /* Last-Modified, when has_validators */
+    bool has_validators;           /* send Last-Modified and ETag */
+    char etag[FILESERVE_ETAG_LEN]; /* quoted */
+};
+
+/*
+ * Resolve the GET or HEAD request req against site and fill *plan.  Never
+ * follows a path out of the document root (openat2 with RESOLVE_BENEATH),
+ * never serves a hidden segment (except under /.well-known/), and never
+ * blocks on a FIFO or device.  Always fills a plan; errors become 400, 403,
+ * 404, 414, 416 or 500 plans with fd = -1 (see fileserve_error_page).
+ * status 301 means "append a slash": the caller builds the Location.
+ */
+void fileserve_resolve(const struct site *site, const struct http_request *req,
+                       const struct http_req_info *info, struct fileserve_plan *plan);
+
+/*
+ * Open the custom page "<status>.html" at the top of the document root, if
+ * there is a regular file of that name, into plan (fd, length, type);
+ * otherwise leave plan->fd at -1.  The status is unchanged.
+ */
+void fileserve_error_page(const struct site *site, struct fileserve_plan *plan);
+
+#endif

@@ -1,0 +1,680 @@
+/*
+ * server.c - listeners, the event loop, signals, reload and shutdown.
+ *
+ * Design: the main thread runs one epoll loop.  It owns the listening
+ * sockets, a signalfd (so there is no signal handler at all), an eventfd
+ * that connections use to wake it, and every connection that is waiting:
+ * idle keep-alive, a head still arriving, a response the client is slow to
+ * read, a socket being closed.  When epoll reports a connection ready, the
+ * loop hands it to the pool as one job (conn_job) and forgets it until the
+ * job parks it again; a worker never waits on a client.  Once a second the
+ * loop sweeps the connection table for deadlines (408 for a head that did
+ * not arrive in time, silent close of idle keep-alive connections), gives
+ * the buffers of idle connections back, and refreshes STATUS=.
+ *
+ * Bounds: at max_connections the loop stops polling the listeners and the
+ * kernel backlog holds the rest; when the job queue is full a request gets
+ * 503 with Retry-After.  The number of threads is pool_size + 1.
+ *
+ * Shutdown (SIGTERM, SIGINT): STOPPING=1, close the listeners, close idle
+ * connections, let requests in flight finish until shutdown_timeout, then
+ * close what is left; drain the queue and join every worker.  A second
+ * signal skips the wait.  SIGHUP re-reads the configuration and swaps in
+ * what may change at run time; an invalid file changes nothing.
+ */
+#include "config.h"
+
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "fileserve.h"
+#include "log.h"
+#include "pool.h"
+#include "systemd.h"
+
+#define MAX_LISTENERS 64
+#define ACCEPT_BATCH 64
+#define EVENT_BATCH 256
+#define SWEEP_MS 1000
+#define STATUS_MS 5000
+#define FORCED_GRACE_MS 5000       /* after the shutdown timeout, for jobs to let go */
+
+struct listener {
+    int fd;
+    char name[128];
+};
+
+struct server {
+    struct conf *conf;
+    struct listener listeners[MAX_LISTENERS];
+    size_t nlisteners;
+    bool activated;                /* sockets came from the service manager */
+    bool accepting;                /* listeners are polled */
+    int64_t accept_resume_ms;      /* after an accept error, not before this */
+    struct site *site;
+    struct pool *pool;
+    int epfd;
+    int wake_fd;
+    int sig_fd;
+    bool table_ready;
+    struct conn_table table;
+    struct conn *retry_head;       /* connections the full queue refused, to resubmit */
+    struct conn *retry_tail;
+    bool stopping;
+    int64_t stop_deadline_ms;
+    bool forced;
+};
+
+static void format_sockaddr(const struct sockaddr *sa, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else if (sa->sa_family == AF_UNIX) {
+        snprintf(out, len, "unix:%s", ((const struct sockaddr_un *)sa)->sun_path);
+    } else {
+        snprintf(out, len, "family %d", sa->sa_family);
+    }
+}
+
+static int bind_listener(const struct conf_listen *l, char *err, size_t errlen)
+{
+    int family = l->addr.ss_family;
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a socket for %s: %s", l->text, strerror(errno));
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)) {
+        snprintf(err, errlen, "setsockopt on %s: %s", l->text, strerror(errno));
+        goto fail;
+    }
+    if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
+        snprintf(err, errlen, "cannot bind %s: %s", l->text, strerror(errno));
+        goto fail;
+    }
+    if (listen(fd, SOMAXCONN) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", l->text, strerror(errno));
+        goto fail;
+    }
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+static int open_listeners(struct server *s, char *err, size_t errlen)
+{
+    int n = systemd_listen_fds(err, errlen);
+
+    if (n < 0)
+        return -1;
+    if (n > MAX_LISTENERS) {
+        snprintf(err, errlen, "%d sockets passed; at most %d are supported", n, MAX_LISTENERS);
+        return -1;
+    }
+    if (n > 0) {
+        s->activated = true;
+        for (int i = 0; i < n; i++) {
+            struct listener *l = &s->listeners[s->nlisteners++];
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof ss;
+            l->fd = systemd_listen_fds_start() + i;
+            if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
+                snprintf(l->name, sizeof l->name, "fd %d", l->fd);
+            else
+                format_sockaddr((struct sockaddr *)&ss, l->name, sizeof l->name);
+            log_info("listening on %s (fd %d, socket-activated)", l->name, l->fd);
+        }
+        log_notice("using %d socket%s passed by the service manager; the 'listen' key is ignored",
+                   n, n == 1 ? "" : "s");
+        return 0;
+    }
+    for (size_t i = 0; i < s->conf->nlisten; i++) {
+        int fd = bind_listener(&s->conf->listen[i], err, errlen);
+        if (fd < 0)
+            return -1;
+        struct listener *l = &s->listeners[s->nlisteners++];
+        l->fd = fd;
+        snprintf(l->name, sizeof l->name, "%s", s->conf->listen[i].text);
+        log_info("listening on %s", l->name);
+    }
+    return 0;
+}
+
+struct server *server_new(struct conf *conf, char *err, size_t errlen)
+{
+    struct server *s = calloc(1, sizeof *s);
+
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        conf_free(conf);
+        free(conf);
+        return NULL;
+    }
+    s->conf = conf;
+    s->epfd = s->wake_fd = s->sig_fd = -1;
+    if (open_listeners(s, err, errlen) < 0)
+        goto fail;
+    s->site = fileserve_site_new(conf, err, errlen);
+    if (s->site == NULL)
+        goto fail;
+    return s;
+fail:
+    server_free(s);
+    return NULL;
+}
+
+static void close_listeners(struct server *s)
+{
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        if (s->listeners[i].fd < 0)
+            continue;
+        if (s->epfd >= 0)
+            epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
+        close(s->listeners[i].fd);
+        s->listeners[i].fd = -1;
+    }
+    s->accepting = false;
+}
+
+/* Poll the listeners (on) or leave them to the kernel backlog (off). */
+static void set_accepting(struct server *s, bool on)
+{
+    if (s->accepting == on || s->stopping)
+        return;
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = &s->listeners[i] };
+        if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].fd, &ev) < 0)
+            log_err("epoll_ctl listener %s: %s", s->listeners[i].name, strerror(errno));
+    }
+    s->accepting = on;
+    atomic_store(&s->table.wake_on_close, !on);
+    if (!on)
+        log_debug("at max_connections (%u); not accepting", s->table.capacity);
+}
+
+static void accept_some(struct server *s, struct listener *l)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        if (atomic_load(&s->table.active) >= s->table.capacity) {
+            set_accepting(s, false);
+            return;
+        }
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            switch (errno) {
+            case EAGAIN:
+                return;
+            case EINTR:
+            case ECONNABORTED:
+            case EPROTO:
+            case EPERM:
+                continue;
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                /* Out of descriptors or memory: stop accepting until the
+                 * next sweep instead of spinning on the listener. */
+                log_warn("accept on %s: %s; pausing accept", l->name, strerror(errno));
+                s->accept_resume_ms = conn_now_ms() + 100;
+                set_accepting(s, false);
+                return;
+            default:
+                log_err("accept on %s: %s", l->name, strerror(errno));
+                return;
+            }
+        }
+        conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, conn_now_ms());
+    }
+}
+
+static void retry_push(struct server *s, struct conn *c)
+{
+    c->retry_queued = true;
+    c->next_retry = NULL;
+    if (s->retry_tail)
+        s->retry_tail->next_retry = c;
+    else
+        s->retry_head = c;
+    s->retry_tail = c;
+}
+
+/* Hand a ready connection that the loop owns to the pool. */
+static void dispatch(struct server *s, struct conn *c, int64_t now)
+{
+    if (c->state == CONN_LINGER) {
+        conn_linger_read(c);
+        return;
+    }
+    if (s->forced) {
+        conn_close(c);
+        return;
+    }
+    if (c->site != s->site && c->state == CONN_READ) {
+        /* A reload happened: the connection moves to the new site. */
+        fileserve_site_unref(c->site);
+        c->site = fileserve_site_ref(s->site);
+    }
+    atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
+    int r = pool_execute(s->pool, conn_job, c);
+    if (r == 0)
+        return;
+    atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
+    if (c->state == CONN_READ) {
+        log_warn("job queue full; answering 503 to %s", c->peer);
+        conn_reject(c, 503, now);
+    } else {
+        retry_push(s, c);          /* a response is under way: it must go on */
+    }
+}
+
+static void retry_run(struct server *s, int64_t now)
+{
+    while (s->retry_head != NULL) {
+        struct conn *c = s->retry_head;
+        if (s->forced) {
+            s->retry_head = c->next_retry;
+            c->retry_queued = false;
+            conn_close(c);
+            continue;
+        }
+        atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
+        if (pool_execute(s->pool, conn_job, c) != 0) {
+            atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
+            break;
+        }
+        s->retry_head = c->next_retry;
+        c->retry_queued = false;
+    }
+    if (s->retry_head == NULL)
+        s->retry_tail = NULL;
+    (void)now;
+}
+
+static void handle_conn_event(struct server *s, struct conn *c, int64_t now)
+{
+    /* The job that parked c re-armed epoll just before publishing the
+     * hand-over; wait out that instant. */
+    while (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP)
+        sched_yield();
+    dispatch(s, c, now);
+}
+
+/* Deadlines, idle buffers, and (when stopping) idle connections. */
+static void sweep(struct server *s, int64_t now)
+{
+    struct conn_table *t = &s->table;
+
+    for (unsigned i = 0; i < t->high_water; i++) {
+        struct conn *c = &t->slots[i];
+        if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP || c->retry_queued)
+            continue;
+        if (s->forced || (s->stopping && conn_is_idle(c)))
+            conn_close(c);
+        else if (c->deadline_ms <= now)
+            conn_expire(c, now);
+        else if (c->buf != NULL)
+            conn_trim(c);
+    }
+}
+
+static void status_line(struct server *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%u connections, %u busy workers, %zu queued, %lu requests served",
+             atomic_load(&s->table.active), s->pool ? pool_busy(s->pool) : 0,
+             s->pool ? pool_pending(s->pool) : (size_t)0,
+             (unsigned long)atomic_load(&s->table.requests));
+}
+
+static void begin_shutdown(struct server *s, const char *why, int64_t now)
+{
+    char status[200];
+
+    if (s->stopping) {
+        log_notice("got %s again; closing all connections now", why);
+        s->forced = true;
+        atomic_store(&s->table.forced, true);
+        return;
+    }
+    log_notice("got %s, shutting down: %u connections open, up to %u s to finish", why,
+               atomic_load(&s->table.active), s->conf->shutdown_timeout);
+    snprintf(status, sizeof status, "Shutting down, %u connections open",
+             atomic_load(&s->table.active));
+    systemd_notify_stopping(status);
+    close_listeners(s);
+    s->stopping = true;
+    atomic_store(&s->table.stopping, true);
+    atomic_store(&s->table.wake_on_close, true);
+    s->stop_deadline_ms = now + (int64_t)s->conf->shutdown_timeout * 1000;
+    sweep(s, now);
+}
+
+/* Keep the restart-only settings of the running configuration in next. */
+static void keep_restart_settings(struct conf *next, struct conf *running)
+{
+    char *tmp;
+
+    memcpy(next->listen, running->listen, sizeof next->listen);
+    next->nlisten = running->nlisten;
+    next->pool_size = running->pool_size;
+    next->queue_size = running->queue_size;
+    next->max_connections = running->max_connections;
+    next->max_header_size = running->max_header_size;
+    next->log_target = running->log_target;
+    tmp = next->user;
+    next->user = running->user;
+    running->user = tmp;
+    tmp = next->group;
+    next->group = running->group;
+    running->group = tmp;
+}
+
+static void reload(struct server *s)
+{
+    char err[512], changed[256], status[200];
+    struct conf *next = calloc(1, sizeof *next);
+
+    systemd_notify_reloading();
+    log_notice("got SIGHUP, reloading %s", s->conf->path);
+    if (next == NULL) {
+        log_err("reload failed: out of memory; keeping the running configuration");
+        goto out;
+    }
+    if (conf_load(next, s->conf->path, err, sizeof err) < 0) {
+        log_err("reload failed, keeping the running configuration: %s", err);
+        free(next);
+        goto out;
+    }
+    struct site *site = fileserve_site_new(next, err, sizeof err);
+    if (site == NULL) {
+        log_err("reload failed, keeping the running configuration: %s", err);
+        conf_free(next);
+        free(next);
+        goto out;
+    }
+    conf_restart_changes(s->conf, next, changed, sizeof changed);
+    if (changed[0] != '\0')
+        log_warn("reload: %s changed; this takes effect only after a restart", changed);
+    keep_restart_settings(next, s->conf);
+    fileserve_site_unref(s->site);
+    s->site = site;
+    log_set_level(next->log_level);
+    conf_free(s->conf);
+    free(s->conf);
+    s->conf = next;
+    log_notice("reloaded %s: document_root %s", next->path, next->document_root);
+out:
+    status_line(s, status, sizeof status);
+    systemd_notify_ready(status);
+}
+
+static void handle_signals(struct server *s, int64_t now)
+{
+    struct signalfd_siginfo si;
+
+    for (;;) {
+        ssize_t n = read(s->sig_fd, &si, sizeof si);
+        if (n != (ssize_t)sizeof si) {
+            if (n < 0 && errno != EAGAIN && errno != EINTR)
+                log_err("signalfd read: %s", strerror(errno));
+            return;
+        }
+        switch (si.ssi_signo) {
+        case SIGTERM:
+            begin_shutdown(s, "SIGTERM", now);
+            break;
+        case SIGINT:
+            begin_shutdown(s, "SIGINT", now);
+            break;
+        case SIGHUP:
+            if (!s->stopping)
+                reload(s);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void drain_wake(struct server *s)
+{
+    uint64_t v;
+    if (read(s->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        log_err("eventfd read: %s", strerror(errno));
+}
+
+/* Raise the descriptor limit as far as allowed; returns how many
+ * connections fit. */
+static unsigned fit_connections(unsigned wanted)
+{
+    struct rlimit rl;
+    const unsigned reserve = 64 + MAX_LISTENERS;   /* listeners, files being sent, logs */
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return wanted;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* Each connection may hold a socket and a file. */
+    rlim_t room = rl.rlim_cur > reserve ? (rl.rlim_cur - reserve) / 2 : 1;
+    if (rl.rlim_cur != RLIM_INFINITY && room < wanted) {
+        log_notice("max_connections %u exceeds what the open file limit (%llu) allows; using %llu",
+                 wanted, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+        return (unsigned)room;
+    }
+    return wanted;
+}
+
+static int setup_loop(struct server *s)
+{
+    sigset_t mask;
+
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0) {
+        log_err("epoll_create1: %s", strerror(errno));
+        return -1;
+    }
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->wake_fd < 0) {
+        log_err("eventfd: %s", strerror(errno));
+        return -1;
+    }
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    s->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (s->sig_fd < 0) {
+        log_err("signalfd: %s", strerror(errno));
+        return -1;
+    }
+    unsigned cap = fit_connections(s->conf->max_connections);
+    int r = conn_table_init(&s->table, cap, s->conf->max_header_size, s->epfd, s->wake_fd);
+    if (r < 0) {
+        log_err("connection table: %s", strerror(-r));
+        return -1;
+    }
+    s->table_ready = true;
+
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->wake_fd };
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
+        goto epoll_fail;
+    ev.data.ptr = &s->sig_fd;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sig_fd, &ev) < 0)
+        goto epoll_fail;
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        ev.data.ptr = &s->listeners[i];
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev) < 0)
+            goto epoll_fail;
+    }
+    s->accepting = true;
+
+    s->pool = pool_new(s->conf->pool_size, s->conf->queue_size);
+    if (s->pool == NULL) {
+        log_err("cannot start %u worker threads: %s", s->conf->pool_size, strerror(errno));
+        return -1;
+    }
+    return 0;
+epoll_fail:
+    log_err("epoll_ctl: %s", strerror(errno));
+    return -1;
+}
+
+static bool is_listener(const struct server *s, const void *p)
+{
+    return p >= (const void *)s->listeners && p < (const void *)(s->listeners + s->nlisteners);
+}
+
+int server_run(struct server *s)
+{
+    struct epoll_event events[EVENT_BATCH];
+    char status[200];
+
+    if (setup_loop(s) < 0)
+        return -1;
+    log_info("ready: %u workers, queue %u, max %u connections, document_root %s",
+             s->conf->pool_size, s->conf->queue_size, s->table.capacity, s->conf->document_root);
+    status_line(s, status, sizeof status);
+    systemd_notify_ready(status);
+
+    int64_t now = conn_now_ms();
+    int64_t next_sweep = now + SWEEP_MS, next_status = now + STATUS_MS;
+    int64_t forced_until = 0;
+
+    for (;;) {
+        if (s->stopping) {
+            if (atomic_load(&s->table.active) == 0)
+                break;
+            if (!s->forced && now >= s->stop_deadline_ms) {
+                log_warn("shutdown timeout (%u s) reached; closing %u remaining connections",
+                         s->conf->shutdown_timeout, atomic_load(&s->table.active));
+                s->forced = true;
+                atomic_store(&s->table.forced, true);
+                sweep(s, now);
+                retry_run(s, now);
+            }
+            if (s->forced) {
+                if (forced_until == 0)
+                    forced_until = now + FORCED_GRACE_MS;
+                else if (now >= forced_until)
+                    break;
+            }
+        }
+
+        int timeout = s->retry_head ? 5 : (int)(next_sweep - now);
+        if (!s->accepting && s->accept_resume_ms > now && timeout > 100)
+            timeout = 100;
+        if (s->stopping && timeout > 100)
+            timeout = 100;
+        if (timeout < 0)
+            timeout = 0;
+        int n = epoll_wait(s->epfd, events, EVENT_BATCH, timeout);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("epoll_wait: %s", strerror(errno));
+            break;
+        }
+        now = conn_now_ms();
+        for (int i = 0; i < n; i++) {
+            void *p = events[i].data.ptr;
+            if (p == &s->sig_fd)
+                handle_signals(s, now);
+            else if (p == &s->wake_fd)
+                drain_wake(s);
+            else if (is_listener(s, p))
+                accept_some(s, p);
+            else
+                handle_conn_event(s, p, now);
+        }
+        if (s->retry_head)
+            retry_run(s, now);
+        if (!s->accepting && !s->stopping && now >= s->accept_resume_ms &&
+            atomic_load(&s->table.active) < s->table.capacity)
+            set_accepting(s, true);
+        if (now >= next_sweep || s->stopping) {
+            sweep(s, now);
+            next_sweep = now + SWEEP_MS;
+        }
+        if (now >= next_status && systemd_notify_enabled()) {
+            status_line(s, status, sizeof status);
+            systemd_notify_status(status);
+            next_status = now + STATUS_MS;
+        }
+    }
+
+    /* Every job still queued runs (and, once forced, just closes). */
+    pool_shutdown(s->pool);
+    unsigned left = 0;
+    for (unsigned i = 0; i < s->table.high_water; i++) {
+        struct conn *c = &s->table.slots[i];
+        if (atomic_load(&c->owner) != CONN_FREE) {
+            conn_close(c);
+            left++;
+        }
+    }
+    log_info("stopped: %lu requests served%s", (unsigned long)atomic_load(&s->table.requests),
+             left ? ", remaining connections closed" : "");
+    return 0;
+}
+
+void server_free(struct server *s)
+{
+    if (s == NULL)
+        return;
+    pool_free(s->pool);
+    if (s->table_ready) {
+        for (unsigned i = 0; i < s->table.high_water; i++)
+            if (atomic_load(&s->table.slots[i].owner) != CONN_FREE)
+                conn_close(&s->table.slots[i]);
+        conn_table_destroy(&s->table);
+    }
+    close_listeners(s);
+    fileserve_site_unref(s->site);
+    if (s->epfd >= 0)
+        close(s->epfd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
+    if (s->sig_fd >= 0)
+        close(s->sig_fd);
+    if (s->conf != NULL) {
+        conf_free(s->conf);
+        free(s->conf);
+    }
+    free(s);
+}

@@ -1,0 +1,105 @@
+/*
+ * systemd.c - socket activation and sd_notify(3) messages.
+ *
+ * Design: tinyhttpd does not fork (daemon(7), new-style); the service
+ * manager is told READY=1 only once the listeners exist and the pool runs,
+ * STOPPING=1 as soon as a shutdown begins, and RELOADING=1 / READY=1 around
+ * a reload.  The notify socket is looked up on every call (sd_notify does
+ * that), so the messages are simply dropped outside systemd.  Functions
+ * are safe from any thread.
+ */
+#include "config.h"
+
+#include "systemd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+
+int systemd_listen_fds_start(void)
+{
+    return SD_LISTEN_FDS_START;
+}
+
+int systemd_listen_fds(char *err, size_t errlen)
+{
+    int n = sd_listen_fds(1);
+    if (n < 0) {
+        snprintf(err, errlen, "cannot take sockets from the service manager: %s",
+                 strerror(-n));
+        return n;
+    }
+    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+        int r = sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1);
+        if (r < 0) {
+            snprintf(err, errlen, "passed fd %d: %s", fd, strerror(-r));
+            return r;
+        }
+        if (r == 0) {
+            snprintf(err, errlen, "passed fd %d is not a listening stream socket", fd);
+            return -EINVAL;
+        }
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "passed fd %d: fcntl: %s", fd, strerror(e));
+            return -e;
+        }
+    }
+    return n;
+}
+
+bool systemd_notify_enabled(void)
+{
+    const char *s = getenv("NOTIFY_SOCKET");
+    return s != NULL && *s != '\0';
+}
+
+static void notify(const char *msg)
+{
+    if (!systemd_notify_enabled())
+        return;
+    int r = sd_notify(0, msg);
+    if (r < 0)
+        log_warn("sd_notify: %s", strerror(-r));
+}
+
+void systemd_notify_ready(const char *status)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "READY=1\nSTATUS=%s", status);
+    notify(buf);
+}
+
+void systemd_notify_status(const char *status)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "STATUS=%s", status);
+    notify(buf);
+}
+
+void systemd_notify_stopping(const char *status)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "STOPPING=1\nSTATUS=%s", status);
+    notify(buf);
+}
+
+void systemd_notify_reloading(void)
+{
+    struct timespec ts;
+    char buf[128];
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(buf, sizeof buf, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+    notify(buf);
+}
