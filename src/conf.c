@@ -1,0 +1,815 @@
+/*
+ * conf.c - the configuration file: one table of keys drives everything.
+ *
+ * Every setting is one row of `keys` below: its name (also the name of its
+ * field in struct conf), its kind (which fixes both the libconfig type the
+ * file must hold and how the field is stored, defaulted, compared and
+ * freed), its range or default, whether SIGHUP may change it, and an
+ * optional check for what the kind alone cannot say.  conf_defaults,
+ * conf_load, conf_free, conf_restart_changes and the conf_key_* accessors
+ * all walk that table, so adding a key is adding a row (and a line in
+ * conf/tinyhttpd.conf, which the unit test enforces).
+ *
+ * Loading fills a private struct and copies it out only when the whole file
+ * is valid, so a bad file never half-applies and the caller (a reload) can
+ * keep its old config.  Settings are checked in file order (the order of
+ * the root group) and the first error wins; a missing required key is
+ * reported after that.  Every string that libconfig returns is strdup'd
+ * before config_destroy().
+ *
+ * String ownership, the one rule: conf_defaults() points the string fields
+ * at the table's static default texts, so it cannot fail and needs no
+ * conf_free (nothing may write through those pointers, and only conf_free
+ * may free them).  conf_load() replaces every one with a strdup'd copy, and
+ * conf_free() frees every string field that is not its table default.  So
+ * conf_free is correct after conf_defaults alone, after conf_load, and
+ * after a caller swaps in its own malloc'd string.  conf_free leaves the
+ * struct zeroed ("empty"), which is also what a failed conf_load leaves.
+ *
+ * libconfig 1.5 quirks this module works around or documents:
+ *  - @include paths are resolved against the config file's directory
+ *    (config_set_include_dir); 1.5 prepends that directory to absolute
+ *    paths too, so absolute @include paths do not work.
+ *  - Fed a directory, its flex scanner calls exit(2).  conf_load refuses a
+ *    directory as the main file and pre-scans @include lines (recursively,
+ *    as libconfig would resolve them) for directories.
+ *  - Integer literals beyond 32 bits are silently truncated unless written
+ *    with an L suffix (99999999999L); the truncated value still goes
+ *    through the range check, but may land inside the range.
+ *
+ * No global state: every function is safe from any thread on distinct
+ * structs.  Never prints, never exits.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include <libconfig.h>
+
+/* Nesting depth at which libconfig 1.5 refuses @include (MAX_INCLUDE_DEPTH). */
+#define INCLUDE_DEPTH_MAX 10
+
+/*
+ * How a key is written in the file and stored in struct conf:
+ *   KIND_UINT    int or int64 in the file, range-checked, `unsigned` field
+ *   KIND_BOOL    boolean, `bool` field
+ *   KIND_STR     string, `char *` field (strdup'd by conf_load)
+ *   KIND_LEVEL   string naming a syslog level, the log_level field
+ *   KIND_TARGET  string naming a log target, the log_target field
+ *   KIND_LISTEN  string or list of strings, the listen[]/nlisten fields
+ */
+enum key_kind { KIND_UINT, KIND_BOOL, KIND_STR, KIND_LEVEL, KIND_TARGET, KIND_LISTEN };
+
+struct load;
+
+struct key {
+    const char *name;
+    enum key_kind kind;
+    size_t offset;              /* of the field in struct conf */
+    long long min, max;         /* KIND_UINT: the inclusive range */
+    long long def_num;          /* KIND_UINT, KIND_BOOL, KIND_LEVEL, KIND_TARGET */
+    const char *def_str;        /* KIND_STR, KIND_LISTEN; NULL: the key is required */
+    const char *choices;        /* KIND_LEVEL, KIND_TARGET: the names listed in errors */
+    bool reloadable;            /* may change on SIGHUP without a restart */
+    /* Extra validation of a KIND_STR value; 0 or -1 after writing the error. */
+    int (*check)(struct load *ld, const struct key *k, const config_setting_t *s,
+                 const char *value);
+};
+
+/* The state of one conf_load: where errors go and how file names print. */
+struct load {
+    const char *path;           /* the main file, as passed */
+    char dir[PATH_MAX];         /* its directory: libconfig's include dir */
+    char name[2 * PATH_MAX];    /* scratch: an included file's printable name */
+    char *err;
+    size_t errlen;
+};
+
+static int check_docroot(struct load *ld, const struct key *k, const config_setting_t *s,
+                         const char *value);
+static int check_index(struct load *ld, const struct key *k, const config_setting_t *s,
+                       const char *value);
+static int check_nonempty(struct load *ld, const struct key *k, const config_setting_t *s,
+                          const char *value);
+
+#define RELOAD true
+#define RESTART false
+
+/* Each key is named after its field in struct conf. */
+#define KEY_LISTEN(field, def, when)                                                 \
+    { .name = #field, .kind = KIND_LISTEN, .offset = offsetof(struct conf, field),  \
+      .def_str = (def), .reloadable = (when) }
+#define KEY_UINT(field, lo, hi, def, when)                                           \
+    { .name = #field, .kind = KIND_UINT, .offset = offsetof(struct conf, field),    \
+      .min = (lo), .max = (hi), .def_num = (def), .reloadable = (when) }
+#define KEY_BOOL(field, def, when)                                                   \
+    { .name = #field, .kind = KIND_BOOL, .offset = offsetof(struct conf, field),    \
+      .def_num = (def), .reloadable = (when) }
+#define KEY_STR(field, def, chk, when)                                               \
+    { .name = #field, .kind = KIND_STR, .offset = offsetof(struct conf, field),     \
+      .def_str = (def), .check = (chk), .reloadable = (when) }
+#define KEY_NAMED(field, knd, def, names, when)                                      \
+    { .name = #field, .kind = (knd), .offset = offsetof(struct conf, field),        \
+      .def_num = (def), .choices = (names), .reloadable = (when) }
+
+/* In logical order: the order of conf/tinyhttpd.conf and of conf_restart_changes. */
+static const struct key keys[] = {
+    KEY_LISTEN(listen, "0.0.0.0:80", RESTART),
+    KEY_STR(document_root, NULL, check_docroot, RELOAD),        /* NULL: required */
+    KEY_UINT(pool_size, 1, 1024, 4, RESTART),
+    KEY_UINT(queue_size, 1, 1048576, 1024, RESTART),
+    KEY_UINT(max_connections, 1, 1000000, 16384, RESTART),
+    KEY_UINT(max_header_size, 1024, 65536, 8192, RESTART),
+    KEY_UINT(header_timeout, 1, 3600, 10, RELOAD),
+    KEY_UINT(keepalive_timeout, 0, 3600, 15, RELOAD),
+    KEY_UINT(send_timeout, 1, 3600, 60, RELOAD),
+    KEY_UINT(shutdown_timeout, 0, 3600, 30, RELOAD),
+    KEY_STR(index, "index.html", check_index, RELOAD),
+    KEY_STR(mime_types, "/etc/mime.types", NULL, RELOAD),
+    KEY_NAMED(log_level, KIND_LEVEL, LOG_INFO, "err, warning, notice, info, debug", RELOAD),
+    KEY_NAMED(log_target, KIND_TARGET, CONF_LOG_AUTO, "auto, stderr, journal", RESTART),
+    KEY_BOOL(access_log, true, RELOAD),
+    KEY_STR(user, "nobody", check_nonempty, RESTART),
+    KEY_STR(group, "nogroup", check_nonempty, RESTART),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct {
+    const char *name;
+    int level;
+} level_names[] = {
+    { "err", LOG_ERR },     { "error", LOG_ERR },   { "warning", LOG_WARNING },
+    { "warn", LOG_WARNING }, { "notice", LOG_NOTICE }, { "info", LOG_INFO },
+    { "debug", LOG_DEBUG },
+};
+
+static const char *const target_names[] = {
+    [CONF_LOG_AUTO] = "auto",
+    [CONF_LOG_STDERR] = "stderr",
+    [CONF_LOG_JOURNAL] = "journal",
+};
+
+/* ------------------------------------------------------------------ fields */
+
+static unsigned *field_uint(struct conf *c, const struct key *k)
+{
+    return (unsigned *)((char *)c + k->offset);
+}
+
+static bool *field_bool(struct conf *c, const struct key *k)
+{
+    return (bool *)((char *)c + k->offset);
+}
+
+static char **field_str(struct conf *c, const struct key *k)
+{
+    return (char **)((char *)c + k->offset);
+}
+
+static const void *field_const(const struct conf *c, const struct key *k)
+{
+    return (const char *)c + k->offset;
+}
+
+/* Free a string field unless it is the table's static default. */
+static void str_release(char **field, const struct key *k)
+{
+    if (*field != k->def_str)
+        free(*field);
+    *field = NULL;
+}
+
+/* ------------------------------------------------------------------ errors */
+
+/* The printable name of a file libconfig reports (NULL: the main file). */
+static const char *file_name(struct load *ld, const char *file)
+{
+    if (file == NULL)
+        return ld->path;
+    if (file[0] == '/' || strcmp(ld->dir, ".") == 0)
+        return file;
+    snprintf(ld->name, sizeof(ld->name), "%s/%s", ld->dir, file);
+    return ld->name;
+}
+
+/* Write "FILE:LINE: message" (or "FILE: message" when line is 0) to ld->err. */
+static void __attribute__((format(printf, 4, 5)))
+fail_at(struct load *ld, const char *file, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (ld->err == NULL || ld->errlen == 0)
+        return;
+    if (line > 0)
+        n = snprintf(ld->err, ld->errlen, "%s:%u: ", file, line);
+    else
+        n = snprintf(ld->err, ld->errlen, "%s: ", file);
+    if (n < 0 || (size_t)n >= ld->errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* The same, at a setting's line and file. */
+#define fail_setting(ld, s, ...)                                                    \
+    fail_at((ld), file_name((ld), config_setting_source_file(s)),                   \
+            config_setting_source_line(s), __VA_ARGS__)
+
+/* ------------------------------------------------------------------ checks */
+
+static int check_docroot(struct load *ld, const struct key *k, const config_setting_t *s,
+                         const char *value)
+{
+    struct stat st;
+
+    if (stat(value, &st) < 0) {
+        int e = errno;
+        fail_setting(ld, s, "'%s' '%s': %s", k->name, value, strerror(e));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fail_setting(ld, s, "'%s' '%s': %s", k->name, value, strerror(ENOTDIR));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_index(struct load *ld, const struct key *k, const config_setting_t *s,
+                       const char *value)
+{
+    if (value[0] == '\0' || strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
+        strcmp(value, "..") == 0) {
+        fail_setting(ld, s, "'%s' must be a file name without '/'", k->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_nonempty(struct load *ld, const struct key *k, const config_setting_t *s,
+                          const char *value)
+{
+    if (value[0] == '\0') {
+        fail_setting(ld, s, "'%s' must not be empty", k->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ listen */
+
+static bool listen_same_addr(const struct conf_listen *a, const struct conf_listen *b)
+{
+    if (a->addr.ss_family != b->addr.ss_family)
+        return false;
+    if (a->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)&a->addr;
+        const struct sockaddr_in *y = (const struct sockaddr_in *)&b->addr;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    } else {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->addr;
+        const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&b->addr;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+    }
+}
+
+/* "1".."65535", decimal digits only; 0 if s is not such a port. */
+static unsigned parse_port(const char *s)
+{
+    unsigned long v = 0;
+
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return 0;
+        v = v * 10 + (unsigned long)(*s - '0');
+        if (v > 65535)
+            return 0;
+    }
+    return (unsigned)v;
+}
+
+int conf_parse_listen(const char *text, struct conf_listen *l)
+{
+    struct conf_listen out;
+    char host[INET6_ADDRSTRLEN];
+    const char *port_text, *colon;
+    size_t len, host_len;
+    unsigned port;
+    int family;
+
+    if (text == NULL)
+        return -1;
+    len = strlen(text);
+    if (len == 0 || len >= sizeof(out.text))
+        return -1;
+
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (close == NULL || close[1] != ':')
+            return -1;
+        host_len = (size_t)(close - text - 1);
+        if (host_len == 0 || host_len >= sizeof(host))
+            return -1;
+        memcpy(host, text + 1, host_len);
+        host[host_len] = '\0';
+        family = AF_INET6;
+        port_text = close + 2;
+    } else if ((colon = strchr(text, ':')) != NULL) {
+        host_len = (size_t)(colon - text);
+        if (host_len == 0 || host_len >= sizeof(host))
+            return -1;
+        memcpy(host, text, host_len);
+        host[host_len] = '\0';
+        family = AF_INET;
+        port_text = colon + 1;      /* a second ':' ("::1:80") fails parse_port */
+    } else {
+        strcpy(host, "*");
+        family = AF_INET;
+        port_text = text;
+    }
+
+    port = parse_port(port_text);
+    if (port == 0)
+        return -1;
+
+    memset(&out, 0, sizeof(out));
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out.addr;
+        if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+            return -1;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        out.addr_len = sizeof(*sin6);
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&out.addr;
+        if (strcmp(host, "*") == 0)
+            sin->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+            return -1;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        out.addr_len = sizeof(*sin);
+    }
+    memcpy(out.text, text, len + 1);
+    *l = out;
+    return 0;
+}
+
+static int set_listen(struct load *ld, struct conf *c, const struct key *k,
+                      const config_setting_t *s)
+{
+    int type = config_setting_type(s);
+    size_t i, j, n;
+
+    if (type == CONFIG_TYPE_STRING) {
+        n = 1;
+    } else if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST) {
+        n = (size_t)config_setting_length(s);
+    } else {
+        fail_setting(ld, s, "'%s' must be a string or a list of strings", k->name);
+        return -1;
+    }
+    if (n == 0) {
+        fail_setting(ld, s, "'%s' must not be empty", k->name);
+        return -1;
+    }
+    if (n > CONF_MAX_LISTEN) {
+        fail_setting(ld, s, "'%s' must have at most %d addresses", k->name, CONF_MAX_LISTEN);
+        return -1;
+    }
+
+    c->nlisten = 0;
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = type == CONFIG_TYPE_STRING
+                                        ? s : config_setting_get_elem(s, (unsigned)i);
+        const char *text;
+
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            fail_setting(ld, e, "'%s' must be a string or a list of strings", k->name);
+            return -1;
+        }
+        text = config_setting_get_string(e);
+        if (conf_parse_listen(text, &c->listen[i]) < 0) {
+            fail_setting(ld, e,
+                         "'%s': invalid address '%s' (expected ADDRESS:PORT, [IPv6]:PORT or PORT)",
+                         k->name, text);
+            return -1;
+        }
+        for (j = 0; j < i; j++) {
+            if (listen_same_addr(&c->listen[j], &c->listen[i])) {
+                fail_setting(ld, e, "'%s': duplicate address '%s'", k->name, text);
+                return -1;
+            }
+        }
+        c->nlisten = i + 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ one setting */
+
+static const struct key *key_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* The string value of s, or NULL after writing a type error. */
+static const char *get_string(struct load *ld, const struct key *k, const config_setting_t *s)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        fail_setting(ld, s, "'%s' must be a string", k->name);
+        return NULL;
+    }
+    return config_setting_get_string(s);
+}
+
+static int set_one(struct load *ld, struct conf *c, const struct key *k,
+                   const config_setting_t *s)
+{
+    const char *str;
+    long long v;
+    size_t i;
+
+    switch (k->kind) {
+    case KIND_UINT:
+        if (config_setting_type(s) != CONFIG_TYPE_INT &&
+            config_setting_type(s) != CONFIG_TYPE_INT64) {
+            fail_setting(ld, s, "'%s' must be an integer", k->name);
+            return -1;
+        }
+        v = config_setting_get_int64(s);
+        if (v < k->min || v > k->max) {
+            fail_setting(ld, s, "'%s' must be between %lld and %lld", k->name, k->min, k->max);
+            return -1;
+        }
+        *field_uint(c, k) = (unsigned)v;
+        return 0;
+
+    case KIND_BOOL:
+        if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+            fail_setting(ld, s, "'%s' must be a boolean", k->name);
+            return -1;
+        }
+        *field_bool(c, k) = config_setting_get_bool(s) != 0;
+        return 0;
+
+    case KIND_STR: {
+        char *copy;
+
+        if ((str = get_string(ld, k, s)) == NULL)
+            return -1;
+        if (k->check != NULL && k->check(ld, k, s, str) < 0)
+            return -1;
+        if ((copy = strdup(str)) == NULL) {
+            fail_setting(ld, s, "'%s': %s", k->name, strerror(ENOMEM));
+            return -1;
+        }
+        str_release(field_str(c, k), k);
+        *field_str(c, k) = copy;
+        return 0;
+    }
+
+    case KIND_LEVEL:
+        if ((str = get_string(ld, k, s)) == NULL)
+            return -1;
+        if ((c->log_level = conf_log_level_parse(str)) < 0) {
+            fail_setting(ld, s, "'%s' must be one of %s", k->name, k->choices);
+            return -1;
+        }
+        return 0;
+
+    case KIND_TARGET:
+        if ((str = get_string(ld, k, s)) == NULL)
+            return -1;
+        for (i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
+            if (strcmp(str, target_names[i]) == 0) {
+                c->log_target = (enum conf_log_target)i;
+                return 0;
+            }
+        }
+        fail_setting(ld, s, "'%s' must be one of %s", k->name, k->choices);
+        return -1;
+
+    case KIND_LISTEN:
+        return set_listen(ld, c, k, s);
+    }
+    abort();
+}
+
+/* ------------------------------------------------------------------ @include guard */
+
+/*
+ * libconfig 1.5 exits the process when an @include names a directory, so
+ * look for that first: lines of the form `[ \t]*@include[ \t]+"NAME"`
+ * (its scanner's pattern, with \\ and \" escapes), resolved as libconfig
+ * resolves them, recursively.  Anything else wrong with an include (a
+ * missing file, a syntax error) is left to libconfig to report.
+ */
+static int check_includes(struct load *ld, FILE *f, const char *file, int depth)
+{
+    char *line = NULL, name[PATH_MAX], inc[2 * PATH_MAX];
+    size_t cap = 0;
+    unsigned lineno = 0;
+    int rc = 0;
+
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        const char *p = line;
+        size_t n = 0;
+        struct stat st;
+        FILE *sub;
+
+        lineno++;
+        p += strspn(p, " \t");
+        if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
+            continue;
+        p += 8;
+        p += strspn(p, " \t");
+        if (*p++ != '"')
+            continue;
+        for (; *p != '\0' && *p != '"' && n < sizeof(name) - 1; p++) {
+            if (p[0] == '\\' && (p[1] == '\\' || p[1] == '"'))
+                p++;
+            name[n++] = *p;
+        }
+        if (*p != '"')
+            continue;
+        name[n] = '\0';
+
+        snprintf(inc, sizeof(inc), "%s/%s", ld->dir, name);
+        if (stat(inc, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            fail_at(ld, file, lineno, "cannot open include file '%s': %s", name,
+                    strerror(EISDIR));
+            rc = -1;
+        } else if (depth + 1 < INCLUDE_DEPTH_MAX && (sub = fopen(inc, "r")) != NULL) {
+            /* Printed as libconfig prints it: relative to the include dir. */
+            char *sub_name = strdup(file_name(ld, name));
+            if (sub_name != NULL)
+                rc = check_includes(ld, sub, sub_name, depth + 1);
+            free(sub_name);
+            fclose(sub);
+        }
+    }
+    free(line);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ public */
+
+void conf_defaults(struct conf *c)
+{
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    for (i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+
+        switch (k->kind) {
+        case KIND_UINT:
+            *field_uint(c, k) = (unsigned)k->def_num;
+            break;
+        case KIND_BOOL:
+            *field_bool(c, k) = k->def_num != 0;
+            break;
+        case KIND_STR:
+            *field_str(c, k) = (char *)k->def_str;      /* see "String ownership" */
+            break;
+        case KIND_LEVEL:
+            c->log_level = (int)k->def_num;
+            break;
+        case KIND_TARGET:
+            c->log_target = (enum conf_log_target)k->def_num;
+            break;
+        case KIND_LISTEN:
+            if (conf_parse_listen(k->def_str, &c->listen[0]) < 0)
+                abort();
+            c->nlisten = 1;
+            break;
+        }
+    }
+}
+
+void conf_free(struct conf *c)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        if (keys[i].kind == KIND_STR)
+            str_release(field_str(c, &keys[i]), &keys[i]);
+    free(c->path);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Split path's directory into ld->dir: "." when it has no '/'. */
+static int set_dir(struct load *ld)
+{
+    const char *slash = strrchr(ld->path, '/');
+    size_t n;
+
+    if (slash == NULL) {
+        strcpy(ld->dir, ".");
+        return 0;
+    }
+    n = slash == ld->path ? 1 : (size_t)(slash - ld->path);
+    if (n >= sizeof(ld->dir))
+        return -1;
+    memcpy(ld->dir, ld->path, n);
+    ld->dir[n] = '\0';
+    return 0;
+}
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+    struct load ld = { .path = path, .err = err, .errlen = errlen };
+    config_setting_t *root;
+    struct conf tmp;
+    struct stat st;
+    config_t cfg;
+    FILE *f = NULL;
+    size_t i;
+    int n;
+
+    conf_defaults(&tmp);
+    config_init(&cfg);
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+
+    if (set_dir(&ld) < 0) {
+        fail_at(&ld, path, 0, "%s", strerror(ENAMETOOLONG));
+        goto fail;
+    }
+    if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) < 0) {
+        int e = errno;
+        fail_at(&ld, path, 0, "%s", strerror(e));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fail_at(&ld, path, 0, "%s", strerror(EISDIR));
+        goto fail;
+    }
+    if (check_includes(&ld, f, path, 0) < 0)
+        goto fail;
+    rewind(f);
+
+    config_set_include_dir(&cfg, ld.dir);
+    if (config_read(&cfg, f) != CONFIG_TRUE) {
+        fail_at(&ld, file_name(&ld, config_error_file(&cfg)),
+                config_error_type(&cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(&cfg) : 0,
+                "%s", config_error_text(&cfg));
+        goto fail;
+    }
+
+    root = config_root_setting(&cfg);
+    n = config_setting_length(root);
+    for (i = 0; i < (size_t)n; i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const struct key *k = key_find(config_setting_name(s));
+
+        if (k == NULL) {
+            fail_setting(&ld, s, "unknown key '%s'", config_setting_name(s));
+            goto fail;
+        }
+        if (set_one(&ld, &tmp, k, s) < 0)
+            goto fail;
+    }
+
+    /* Required keys, then take ownership of every default still in place. */
+    for (i = 0; i < NKEYS; i++) {
+        const struct key *k = &keys[i];
+        char **field;
+
+        if (k->kind != KIND_STR)
+            continue;
+        field = field_str(&tmp, k);
+        if (*field == NULL) {
+            fail_at(&ld, path, 0, "missing required key '%s'", k->name);
+            goto fail;
+        }
+        if (*field == k->def_str && (*field = strdup(k->def_str)) == NULL) {
+            fail_at(&ld, path, 0, "%s", strerror(ENOMEM));
+            goto fail;
+        }
+    }
+    if ((tmp.path = strdup(path)) == NULL) {
+        fail_at(&ld, path, 0, "%s", strerror(ENOMEM));
+        goto fail;
+    }
+
+    config_destroy(&cfg);
+    fclose(f);
+    *c = tmp;
+    return 0;
+
+fail:
+    config_destroy(&cfg);
+    if (f != NULL)
+        fclose(f);
+    conf_free(&tmp);
+    memset(c, 0, sizeof(*c));
+    return -1;
+}
+
+size_t conf_key_count(void)
+{
+    return NKEYS;
+}
+
+const char *conf_key_name(size_t i)
+{
+    return i < NKEYS ? keys[i].name : NULL;
+}
+
+bool conf_key_reloadable(size_t i)
+{
+    return i < NKEYS && keys[i].reloadable;
+}
+
+static bool str_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static bool key_equal(const struct conf *a, const struct conf *b, const struct key *k)
+{
+    size_t i;
+
+    switch (k->kind) {
+    case KIND_UINT:
+        return *(const unsigned *)field_const(a, k) == *(const unsigned *)field_const(b, k);
+    case KIND_BOOL:
+        return *(const bool *)field_const(a, k) == *(const bool *)field_const(b, k);
+    case KIND_STR:
+        return str_equal(*(char *const *)field_const(a, k), *(char *const *)field_const(b, k));
+    case KIND_LEVEL:
+        return a->log_level == b->log_level;
+    case KIND_TARGET:
+        return a->log_target == b->log_target;
+    case KIND_LISTEN:
+        if (a->nlisten != b->nlisten)
+            return false;
+        for (i = 0; i < a->nlisten && i < CONF_MAX_LISTEN; i++)
+            if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+                return false;
+        return true;
+    }
+    abort();
+}
+
+void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len)
+{
+    size_t i, used = 0;
+
+    if (buf == NULL || len == 0)
+        return;
+    buf[0] = '\0';
+    for (i = 0; i < NKEYS; i++) {
+        int n;
+
+        if (keys[i].reloadable || key_equal(a, b, &keys[i]))
+            continue;
+        n = snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "", keys[i].name);
+        if (n < 0 || (size_t)n >= len - used) {
+            buf[used] = '\0';           /* never a cut-off name */
+            return;
+        }
+        used += (size_t)n;
+    }
+}
+
+int conf_log_level_parse(const char *name)
+{
+    size_t i;
+
+    if (name == NULL)
+        return -1;
+    for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+        if (strcmp(name, level_names[i].name) == 0)
+            return level_names[i].level;
+    return -1;
+}
