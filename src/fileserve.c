@@ -89,6 +89,43 @@ void fileserve_site_unref(struct site *s)
     free(s);
 }
 
+/*
+ * Without openat2 (kernels before 5.6, or a seccomp filter that does not
+ * know it): walk rel one segment at a time with O_NOFOLLOW, so no symlink
+ * is followed at all.  rel is normalised, so it has no "." or ".." segment
+ * (the fuzzed path module guarantees it); that keeps the walk below dirfd.
+ */
+static int open_beneath_walk(int dirfd, const char *rel)
+{
+    char seg[256];
+    int cur = dirfd;
+
+    for (;;) {
+        const char *slash = strchr(rel, '/');
+        size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
+        if (len >= sizeof seg) {
+            if (cur != dirfd)
+                close(cur);
+            return -ENAMETOOLONG;
+        }
+        memcpy(seg, rel, len);
+        seg[len] = '\0';
+        bool last = slash == NULL || slash[1] == '\0';
+        int flags = O_NOFOLLOW | O_CLOEXEC |
+                    (last ? O_RDONLY | O_NONBLOCK | O_NOCTTY : O_PATH | O_DIRECTORY);
+        int fd = openat(cur, seg, flags);
+        int e = errno;
+        if (cur != dirfd)
+            close(cur);
+        if (fd < 0)
+            return -e;
+        if (last)
+            return fd;
+        cur = fd;
+        rel = slash + 1;
+    }
+}
+
 /* Open rel (no leading '/') below dirfd; never leaves it.  -errno on failure. */
 static int open_beneath(int dirfd, const char *rel)
 {
@@ -101,6 +138,8 @@ static int open_beneath(int dirfd, const char *rel)
     do
         fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
     while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == ENOSYS)
+        return open_beneath_walk(dirfd, rel);
     return fd < 0 ? -errno : (int)fd;
 }
 

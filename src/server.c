@@ -328,8 +328,11 @@ static void handle_conn_event(struct server *s, struct conn *c, int64_t now)
 {
     /* The job that parked c re-armed epoll just before publishing the
      * hand-over; wait out that instant. */
-    while (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP)
+    int owner;
+    while ((owner = atomic_load_explicit(&c->owner, memory_order_acquire)) == CONN_JOB)
         sched_yield();
+    if (owner != CONN_LOOP)
+        return;                    /* not reached: a free slot is never armed */
     dispatch(s, c, now);
 }
 
@@ -342,7 +345,10 @@ static void sweep(struct server *s, int64_t now)
         struct conn *c = &t->slots[i];
         if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP || c->retry_queued)
             continue;
-        if (s->forced || (s->stopping && conn_is_idle(c)))
+        /* When stopping, a connection idle after a response is closed; one
+         * that has not sent its first request yet is given until its header
+         * deadline, since its request may be on the wire. */
+        if (s->forced || (s->stopping && conn_is_idle(c) && c->requests > 0))
             conn_close(c);
         else if (c->deadline_ms <= now)
             conn_expire(c, now);
