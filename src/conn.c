@@ -450,7 +450,7 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
     c->linger_after = false;
     int bad = http_request_check(req, &info);
     remember_request(c, req, bad ? NULL : &info);
-    c->head_only = !bad && info.method == HTTP_METHOD_HEAD;
+    c->head_only = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
     c->keep_alive = !bad && info.keep_alive && site->keepalive_timeout > 0 &&
                     !atomic_load_explicit(&t->stopping, memory_order_relaxed);
     if (bad) {
@@ -678,7 +678,8 @@ static bool fail_head(struct conn *c, int status)
 {
     c->keep_alive = false;
     c->linger_after = true;
-    c->head_only = false;
+    /* A HEAD request gets no body, even when its head is malformed. */
+    c->head_only = c->in_len >= 5 && memcmp(c->buf, "HEAD ", 5) == 0;
     c->head_len = c->in_len;
     c->minor_version = -1;
     respond_error(c, status, "");

@@ -27,8 +27,8 @@ typedef void pool_fn(void *arg);
 struct pool *pool_new(unsigned nthreads, size_t queue_max);
 
 /*
- * Queue fn(arg) to run on some worker.  Never blocks.  Safe from any
- * thread, including a worker.  Returns:
+ * Queue fn(arg) (fn not NULL) to run on some worker.  Never blocks.  Safe
+ * from any thread, including a worker, until pool_free() begins.  Returns:
  *   0            queued; fn(arg) will run exactly once
  *   -EAGAIN      the queue is full; nothing was queued
  *   -ESHUTDOWN   pool_shutdown() has begun; nothing was queued
@@ -38,11 +38,13 @@ int pool_execute(struct pool *p, pool_fn *fn, void *arg) __attribute__((warn_unu
 /*
  * Refuse new jobs, let the workers run every job already queued, then join
  * every worker.  Jobs running or queued may still call pool_execute(); they
- * get -ESHUTDOWN.  Must not be called from a worker.  Idempotent.
+ * get -ESHUTDOWN.  Must not be called from a worker.  Idempotent, and safe
+ * from two threads at once (the later caller waits for the joins).
  */
 void pool_shutdown(struct pool *p);
 
-/* pool_shutdown(), then free the pool.  NULL is accepted. */
+/* pool_shutdown(), then free the pool.  NULL is accepted.  No other thread
+ * may use the pool any more. */
 void pool_free(struct pool *p);
 
 /* Jobs waiting in the queue now (a snapshot, for STATUS= and tests). */

@@ -1,0 +1,361 @@
+/*
+ * pool.c - a fixed-size pool of worker threads fed by a bounded FIFO ring.
+ *
+ * Design (after libuv's src/threadpool.c): pool_new() allocates the pool,
+ * a ring of queue_max {fn, arg} slots and one record per worker, then starts
+ * every worker and waits on a start barrier until all of them run.  After
+ * that nothing is allocated: pool_execute() copies two pointers into the
+ * ring, so a full ring is reported to the caller (-EAGAIN) instead of being
+ * waited on or grown.  One mutex guards all mutable state; workers sleep on
+ * `work` and are signalled only when some of them are idle, and the signal
+ * is sent after the mutex is released so the woken worker does not block on
+ * it straight away.  `state` carries the start barrier and the end of a
+ * shutdown.
+ *
+ * Shutdown is cooperative, never pthread_cancel(): `stopping` is set, so new
+ * jobs are refused, and the workers are woken.  A worker leaves only when it
+ * finds the ring empty *and* `stopping` set (the emptiness test comes
+ * first), so every job accepted before shutdown runs exactly once; then the
+ * first caller of pool_shutdown() joins every worker and the others wait
+ * for it.
+ *
+ * Thread-safety: every function may be called from any thread, except that
+ * pool_shutdown() and pool_free() must not be called from a worker, and
+ * pool_free() must not race any other call on the same pool.  Lock or
+ * condition-variable errors mean the program is broken and abort().
+ *
+ * Invariants, under `lock`: 0 <= count <= cap; head < cap; the queued jobs
+ * are jobs[head], jobs[head + 1], ... (mod cap), oldest first; idle + busy
+ * <= nthreads; once `stopping` is set it is never cleared and count never
+ * grows again; `joined` implies `stopping` and that no worker is left.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* pthread_setname_np */
+#endif
+
+#include "pool.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct job {
+    pool_fn *fn;
+    void *arg;
+};
+
+struct worker {
+    pthread_t tid;
+    struct pool *pool;
+    unsigned id;
+};
+
+struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;  /* a job was queued, or stopping was set */
+    pthread_cond_t state; /* a worker started, or the workers were joined */
+
+    struct job *jobs; /* the ring, cap slots */
+    size_t cap;
+    size_t head;  /* oldest queued job */
+    size_t count; /* queued jobs */
+
+    unsigned nthreads;  /* workers, fixed once pool_new() returns */
+    unsigned started;   /* workers past the start barrier */
+    unsigned idle;      /* workers waiting on `work` */
+    unsigned busy;      /* workers running a job */
+    bool stopping;      /* shutdown began: refuse jobs, exit once drained */
+    bool joined;        /* every worker has been joined */
+    struct worker *workers;
+};
+
+static void lock(struct pool *p)
+{
+    if (pthread_mutex_lock(&p->lock) != 0)
+        abort();
+}
+
+static void unlock(struct pool *p)
+{
+    if (pthread_mutex_unlock(&p->lock) != 0)
+        abort();
+}
+
+static void wait_on(pthread_cond_t *cond, struct pool *p)
+{
+    if (pthread_cond_wait(cond, &p->lock) != 0)
+        abort();
+}
+
+static void signal_one(pthread_cond_t *cond)
+{
+    if (pthread_cond_signal(cond) != 0)
+        abort();
+}
+
+static void signal_all(pthread_cond_t *cond)
+{
+    if (pthread_cond_broadcast(cond) != 0)
+        abort();
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct pool *p = w->pool;
+    char name[16]; /* the kernel's limit, NUL included: "tinyhttpd-w1023" fits */
+
+    snprintf(name, sizeof(name), "tinyhttpd-w%u", w->id);
+    (void)pthread_setname_np(pthread_self(), name); /* cosmetic; failure is harmless */
+
+    lock(p);
+    /* started counts workers that reached here; the last one releases pool_new() */
+    if (++p->started == p->nthreads)
+        signal_one(&p->state);
+
+    for (;;) {
+        /* under lock: count and stopping are stable while we test them */
+        while (p->count == 0 && !p->stopping) {
+            p->idle++;
+            wait_on(&p->work, p);
+            p->idle--;
+        }
+        if (p->count == 0)
+            break; /* stopping, and the ring is drained */
+
+        struct job job = p->jobs[p->head];
+        p->head = p->head + 1 == p->cap ? 0 : p->head + 1;
+        p->count--;
+        p->busy++;
+        unlock(p);
+
+        job.fn(job.arg);
+
+        lock(p);
+        /* under lock again: this job is done; loop to take the next one */
+        p->busy--;
+    }
+    unlock(p);
+    return NULL;
+}
+
+/* Stop and join workers[0..n), which were started but not necessarily past the barrier. */
+static void stop_and_join(struct pool *p, unsigned n)
+{
+    lock(p);
+    /* stopping under lock: no worker can miss it between its test and its wait */
+    p->stopping = true;
+    unlock(p);
+    signal_all(&p->work);
+
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_join(p->workers[i].tid, NULL) != 0)
+            abort();
+    }
+}
+
+static void destroy(struct pool *p)
+{
+    if (pthread_cond_destroy(&p->state) != 0 || pthread_cond_destroy(&p->work) != 0 ||
+        pthread_mutex_destroy(&p->lock) != 0)
+        abort();
+    free(p->workers);
+    free(p->jobs);
+    free(p);
+}
+
+static int init_sync(struct pool *p)
+{
+    pthread_mutexattr_t attr;
+    int err = pthread_mutexattr_init(&attr);
+    if (err != 0)
+        return err;
+#ifndef NDEBUG
+    /* debug builds catch unlock-by-non-owner and relock (libuv does the same) */
+    err = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    if (err != 0)
+        goto fail_attr;
+#endif
+    err = pthread_mutex_init(&p->lock, &attr);
+    if (err != 0)
+        goto fail_attr;
+    err = pthread_cond_init(&p->work, NULL);
+    if (err != 0)
+        goto fail_lock;
+    err = pthread_cond_init(&p->state, NULL);
+    if (err != 0)
+        goto fail_work;
+    pthread_mutexattr_destroy(&attr);
+    return 0;
+
+fail_work:
+    pthread_cond_destroy(&p->work);
+fail_lock:
+    pthread_mutex_destroy(&p->lock);
+fail_attr:
+    pthread_mutexattr_destroy(&attr);
+    return err;
+}
+
+struct pool *pool_new(unsigned nthreads, size_t queue_max)
+{
+    int err;
+
+    if (nthreads == 0 || nthreads > POOL_MAX_THREADS || queue_max == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (queue_max > SIZE_MAX / sizeof(struct job)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+
+    struct pool *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->jobs = calloc(queue_max, sizeof(*p->jobs));
+    p->workers = calloc(nthreads, sizeof(*p->workers));
+    if (p->jobs == NULL || p->workers == NULL) {
+        err = ENOMEM;
+        goto fail_alloc;
+    }
+    p->cap = queue_max;
+    p->nthreads = nthreads;
+
+    err = init_sync(p);
+    if (err != 0)
+        goto fail_alloc;
+
+    for (unsigned i = 0; i < nthreads; i++) {
+        p->workers[i].pool = p;
+        p->workers[i].id = i;
+        err = pthread_create(&p->workers[i].tid, NULL, worker_main, &p->workers[i]);
+        if (err != 0) {
+            stop_and_join(p, i);
+            destroy(p);
+            errno = err;
+            return NULL;
+        }
+    }
+
+    lock(p);
+    /* started is written by workers under lock: wait for the last one */
+    while (p->started < p->nthreads)
+        wait_on(&p->state, p);
+    unlock(p);
+    return p;
+
+fail_alloc:
+    free(p->workers);
+    free(p->jobs);
+    free(p);
+    errno = err;
+    return NULL;
+}
+
+int pool_execute(struct pool *p, pool_fn *fn, void *arg)
+{
+    bool wake;
+
+    assert(fn != NULL);
+    lock(p);
+    /* under lock: stopping and count are consistent with the workers' view */
+    if (p->stopping) {
+        unlock(p);
+        return -ESHUTDOWN;
+    }
+    if (p->count == p->cap) {
+        unlock(p);
+        return -EAGAIN;
+    }
+    size_t tail = p->head + p->count;
+    if (tail >= p->cap)
+        tail -= p->cap;
+    p->jobs[tail] = (struct job){ .fn = fn, .arg = arg };
+    p->count++;
+    wake = p->idle > 0;
+    unlock(p);
+
+    /*
+     * Signalling after unlock is safe: an idle worker is already inside
+     * pthread_cond_wait() (idle is only raised under the lock just before
+     * the wait), and a busy worker re-tests count before it waits again.
+     * The pool outlives this call: it is freed only after the workers are
+     * joined, and pool_free() must not race pool_execute().
+     */
+    if (wake)
+        signal_one(&p->work);
+    return 0;
+}
+
+void pool_shutdown(struct pool *p)
+{
+    lock(p);
+    /* under lock: the first caller to set stopping owns the joins; others wait for joined */
+    if (p->stopping) {
+        while (!p->joined)
+            wait_on(&p->state, p);
+        unlock(p);
+        return;
+    }
+    p->stopping = true;
+    unlock(p);
+    signal_all(&p->work);
+
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        if (pthread_join(p->workers[i].tid, NULL) != 0)
+            abort(); /* EDEADLK: called from a worker, which the contract forbids */
+    }
+
+    lock(p);
+    /*
+     * joined under lock, so a concurrent pool_shutdown() waiting on state sees
+     * it; broadcast before unlocking, so once such a caller returns (and may
+     * free the pool) this thread no longer touches the condition variable.
+     */
+    p->joined = true;
+    signal_all(&p->state);
+    unlock(p);
+}
+
+void pool_free(struct pool *p)
+{
+    if (p == NULL)
+        return;
+    pool_shutdown(p);
+    destroy(p);
+}
+
+size_t pool_pending(struct pool *p)
+{
+    size_t n;
+
+    lock(p);
+    /* under lock: count is a consistent snapshot */
+    n = p->count;
+    unlock(p);
+    return n;
+}
+
+unsigned pool_busy(struct pool *p)
+{
+    unsigned n;
+
+    lock(p);
+    /* under lock: busy is a consistent snapshot */
+    n = p->busy;
+    unlock(p);
+    return n;
+}
+
+unsigned pool_size(const struct pool *p)
+{
+    return p->nthreads; /* immutable once pool_new() returned */
+}
