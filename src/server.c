@@ -7,8 +7,8 @@
  * idle keep-alive, a head still arriving, a response the client is slow to
  * read, a socket being closed.  When epoll reports a connection ready, the
  * loop hands it to the pool as one job (conn_job) and forgets it until the
- * job parks it again; a worker never waits on a client.  Once a second the
- * loop sweeps the connection table for deadlines (408 for a head that did
+ * job parks it again; a worker never waits on a client.  Four times a second
+ * the loop sweeps the connection table for deadlines (408 for a head that did
  * not arrive in time, silent close of idle keep-alive connections), gives
  * the buffers of idle connections back, and refreshes STATUS=.
  *
@@ -54,7 +54,7 @@
 #define MAX_LISTENERS 64
 #define ACCEPT_BATCH 64
 #define EVENT_BATCH 256
-#define SWEEP_MS 1000
+#define SWEEP_MS 250           /* deadlines are kept to within this */
 #define STATUS_MS 5000
 #define FORCED_GRACE_MS 5000       /* after the shutdown timeout, for jobs to let go */
 

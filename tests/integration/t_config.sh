@@ -1,0 +1,135 @@
+#!/bin/bash
+# t_config.sh - the command line (-t, -h, -V, -c) and configuration errors:
+# FILE:LINE messages, exit status 1, no start with a bad file; a single
+# string for listen; log_level and access_log take effect.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+. "$(dirname "$0")/lib.sh"
+
+th_init
+th_conf 'pool_size = 2;'
+D=$TH_TMP/cfg
+mkdir -p "$D"
+
+# run NAME COMMAND...: run with a 5 s bound; RC, $D/NAME.out, $D/NAME.err
+run() {
+    local name=$1
+    shift
+    RC=0
+    timeout 5 "$@" >"$D/$name.out" 2>"$D/$name.err" </dev/null || RC=$?
+}
+
+# expect_rc NAME WANT
+expect_rc() {
+    if [ "$RC" = "$2" ]; then
+        th_ok "$1: exit status $RC"
+    else
+        th_fail "$1: exit status $RC, expected $2" "stdout: $(head -c 500 "$D/$1.out")" "stderr: $(head -c 500 "$D/$1.err")"
+    fi
+}
+
+# expect_in NAME out|err FIXED-STRING
+expect_in() {
+    if grep -qF -- "$3" "$D/$1.$2"; then
+        th_ok "$1: std$2 has '$3'"
+    else
+        th_fail "$1: std$2 lacks '$3'" "std$2: $(head -c 500 "$D/$1.$2")"
+    fi
+}
+
+# --- -t with a good file
+run good "$TINYHTTPD" -t -c "$TH_CONF"
+expect_rc good 0
+th_eq "good: one line on stdout" 1 "$(wc -l <"$D/good.out")"
+expect_in good out "tinyhttpd: configuration file $TH_CONF test is successful"
+
+# bad FILE-NAME LINE-NO EXPECTED-MESSAGE-PART LINES...: write the file,
+# then -t and a real start must both fail with FILE:LINE: message.
+bad() {
+    local name=$1 line=$2 msg=$3 f
+    shift 3
+    f=$D/$name.conf
+    printf '%s\n' "$@" >"$f"
+    run "$name-t" "$TINYHTTPD" -t -c "$f"
+    expect_rc "$name-t" 1
+    expect_in "$name-t" err "$f:$line:$msg"
+    expect_in "$name-t" err "tinyhttpd: configuration file $f test failed"
+    th_eq "$name-t: nothing on stdout" "" "$(cat "$D/$name-t.out")"
+    run "$name-start" "$TINYHTTPD" -c "$f"
+    expect_rc "$name-start" 1
+    expect_in "$name-start" err "$f:$line:$msg"
+}
+
+L="listen = [ \"127.0.0.1:$TH_PORT\" ];"
+DR="document_root = \"$TH_ROOT\";"
+
+bad unknown 3 " unknown key 'document_rot'" "$L" "$DR" 'document_rot = "/tmp";'
+bad unknown-later 4 " unknown key 'workers'" "# comment" "$L" "$DR" 'workers = 4;'
+bad syntax 4 "" "$L" "$DR" 'pool_size = 2;' 'index = ;'
+bad missing-value 3 "" "$L" "$DR" 'pool_size = ;' 'index = "index.html";'
+bad type 3 "" "$L" "$DR" 'pool_size = "two";'
+bad range 3 "" "$L" "$DR" 'pool_size = 0;'
+bad listen 1 "" 'listen = [ "nonsense" ];' "$DR"
+bad log-level 3 "" "$L" "$DR" 'log_level = "loud";'
+
+# --- a missing -c file
+run missing-t "$TINYHTTPD" -t -c "$D/nonexistent.conf"
+expect_rc missing-t 1
+expect_in missing-t err "No such file or directory"
+run missing-start "$TINYHTTPD" -c "$D/nonexistent.conf"
+expect_rc missing-start 1
+expect_in missing-start err "No such file or directory"
+
+# --- a document_root that does not exist
+printf '%s\n' "$L" "document_root = \"$TH_TMP/no-such-dir\";" >"$D/noroot.conf"
+run noroot-t "$TINYHTTPD" -t -c "$D/noroot.conf"
+expect_rc noroot-t 1
+expect_in noroot-t err "$TH_TMP/no-such-dir"
+run noroot-start "$TINYHTTPD" -c "$D/noroot.conf"
+expect_rc noroot-start 1
+expect_in noroot-start err "$TH_TMP/no-such-dir"
+
+# --- no document_root at all
+printf '%s\n' "$L" >"$D/nodr.conf"
+run nodr-t "$TINYHTTPD" -t -c "$D/nodr.conf"
+expect_rc nodr-t 1
+expect_in nodr-t err "document_root"
+
+# --- -h, -V, an unknown option
+run help "$TINYHTTPD" -h
+expect_rc help 0
+if grep -qi 'usage' "$D/help.out" && grep -q -- '-c' "$D/help.out"; then
+    th_ok "-h: usage with -c on stdout"
+else
+    th_fail "-h: no usage on stdout" "$(head -c 500 "$D/help.out")"
+fi
+run version "$TINYHTTPD" -V
+expect_rc version 0
+th_match "-V prints the name and version" '^tinyhttpd[ /v]+[0-9]+\.[0-9]+\.[0-9]+' "$(head -n 1 "$D/version.out")"
+run badopt "$TINYHTTPD" -Z
+th_check "an unknown option fails (status $RC)" [ "$RC" != 0 ] && [ "$RC" != 124 ]
+
+# --- listen as a single string; log_level = "warning" and access_log = false
+# silence the info lines and the access log
+cat >"$D/quiet.conf" <<EOF
+listen = "127.0.0.1:$TH_PORT";
+document_root = "$TH_ROOT";
+log_level = "warning";
+access_log = false;
+EOF
+th_start "$TINYHTTPD" -c "$D/quiet.conf"
+th_get quiet /file.txt
+th_expect_status quiet 200
+th_expect_body quiet "$TH_ROOT/file.txt"
+th_stop
+th_check "quiet: no access log line" eval '! grep -aq "GET /file.txt" "$TH_LOG"'
+th_check "quiet: no [info] lines" eval '! grep -aq "\[info\]" "$TH_LOG"'
+
+# --- log_level = "debug" and log_target = "stderr" work too
+th_conf 'log_level = "debug";' 'log_target = "stderr";' 'access_log = true;'
+th_start
+th_get debug /file.txt
+th_expect_status debug 200
+th_check "debug: access log line" th_wait_log '"GET /file.txt HTTP/1.1" 200 1024 '
+th_stop
+
+th_done

@@ -1,0 +1,92 @@
+#!/bin/bash
+# t_shutdown.sh - graceful shutdown on SIGTERM: a download in flight
+# completes byte-exact while new connections are refused, STOPPING=1 is
+# sent, and the exit status is 0; idle keep-alive connections do not delay
+# the exit; shutdown_timeout bounds the wait for a slow client.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+. "$(dirname "$0")/lib.sh"
+
+th_init
+HUGE=$TH_ROOT/huge.bin
+HUGE_SIZE=$((64 * 1024 * 1024))
+head -c $HUGE_SIZE /dev/urandom >"$HUGE"
+DL=$TH_TMP/dl.out
+
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+started() { [ "$(size_of "$DL")" -gt 0 ]; }
+stopping() { grep -q '^STOPPING=1$' "$TH_NOTIFY_LOG"; }
+
+# --- 1. SIGTERM during a download of 64 MiB at 16 MB/s (about 4 s)
+th_conf
+th_start
+rm -f "$DL"
+th_bg_start dl curl -sS --max-time 20 --limit-rate 16M -o "$DL" "http://127.0.0.1:$TH_PORT/huge.bin"
+th_check "download started" th_poll 5 started
+th_signal TERM
+at_term=$(size_of "$DL")
+echo "# SIGTERM after $at_term of $HUGE_SIZE bytes"
+th_check "the download was in flight at SIGTERM" [ "$at_term" -lt "$HUGE_SIZE" ]
+th_check "notify: STOPPING=1 after SIGTERM" th_poll 5 stopping
+th_check "log: got SIGTERM" th_wait_log '\[notice\] got SIGTERM' 5
+# no new connection is served now
+th_req after --timeout 2 'GET /file.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+if [ "$(th_sum after responses)" = 0 ]; then
+    th_ok "a new connection after SIGTERM is not served (connect $(th_sum after connect), end $(th_sum after end))"
+else
+    th_fail "a new connection after SIGTERM was served: $(th_status after)"
+fi
+th_check "the daemon still runs while the download goes on" [ -d "/proc/$TH_DPID" ]
+if th_bg_wait dl 20; then
+    th_eq "curl finished the download" 0 "$TH_BG_RC"
+else
+    th_fail "curl did not finish within 20 s"
+fi
+th_check "the download is byte-exact ($(size_of "$DL") bytes)" cmp -s "$DL" "$HUGE"
+if th_wait_exit 10; then
+    th_eq "daemon exit status after the drain" 0 "$TH_DEXIT"
+else
+    th_fail "daemon did not exit within 10 s after the download"
+fi
+th_check "log: stopped" grep -aq '\[info\] stopped' "$TH_LOG"
+th_stderr_clean
+
+# --- 2. only idle keep-alive connections: SIGTERM exits promptly
+th_start
+th_bg_start hold "$PYTHON3" -I -S "$TH_CLIENT" hold --port "$TH_PORT" --timeout 20 \
+    --keepalive 5 --request 'GET /file.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+th_bg_expect hold '^(READY|FAIL)' 10 || true
+th_match "5 idle keep-alive connections" '^READY' "$TH_BG_LINE"
+th_signal TERM
+if th_wait_exit 5; then
+    th_eq "daemon exit status with idle connections" 0 "$TH_DEXIT"
+    th_le "exit within 2000 ms of SIGTERM" "$TH_STOP_MS" 2000
+else
+    th_fail "daemon did not exit within 5 s with only idle connections"
+fi
+th_check "the idle connections were closed" th_bg_expect hold '^ALLCLOSED' 3
+th_bg_wait hold 5 || true
+th_stderr_clean
+
+# --- 3. shutdown_timeout = 1 and a client that reads 16 KB/s: the daemon
+# gives up on it after about 1 s
+th_conf 'shutdown_timeout = 1;'
+th_start
+rm -f "$DL"
+th_bg_start slow curl -sS --max-time 20 --limit-rate 16K -o "$DL" "http://127.0.0.1:$TH_PORT/huge.bin"
+th_check "slow download started" th_poll 5 started
+th_signal TERM
+if th_wait_exit 6; then
+    th_eq "daemon exit status after shutdown_timeout" 0 "$TH_DEXIT"
+    th_le "exit within 3500 ms of SIGTERM with shutdown_timeout = 1" "$TH_STOP_MS" 3500
+else
+    th_fail "daemon did not exit within 6 s (shutdown_timeout = 1)"
+fi
+th_check "notify: STOPPING=1" stopping
+th_check "log: says it closed the remaining connection" \
+    grep -aqiE 'clos.*(remaining|connection)|(remaining|connection).*clos' "$TH_LOG"
+# (curl still has megabytes buffered to read at 16 KB/s: stop it)
+th_bg_kill slow
+TH_STDERR_ALLOW='\[warning\].*(clos|remaining|timeout)'
+th_stderr_clean
+
+th_done
