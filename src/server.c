@@ -70,6 +70,8 @@ struct server {
     bool activated;                /* sockets came from the service manager */
     bool accepting;                /* listeners are polled */
     int64_t accept_resume_ms;      /* after an accept error, not before this */
+    unsigned rejected;             /* 503s not yet logged */
+    int64_t rejected_log_ms;       /* when they were last logged */
     struct site *site;
     struct pool *pool;
     int epfd;
@@ -294,7 +296,14 @@ static void dispatch(struct server *s, struct conn *c, int64_t now)
         return;
     atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
     if (c->state == CONN_READ) {
-        log_warn("job queue full; answering 503 to %s", c->peer);
+        /* One line a second at most, however hard the flood. */
+        s->rejected++;
+        if (now - s->rejected_log_ms >= 1000) {
+            log_warn("job queue full (%u jobs): answered %u request%s with 503",
+                     s->conf->queue_size, s->rejected, s->rejected == 1 ? "" : "s");
+            s->rejected = 0;
+            s->rejected_log_ms = now;
+        }
         conn_reject(c, 503, now);
     } else {
         retry_push(s, c);          /* a response is under way: it must go on */
