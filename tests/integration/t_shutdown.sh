@@ -89,4 +89,48 @@ th_bg_kill slow
 TH_STDERR_ALLOW='\[warning\].*(clos|remaining|timeout)'
 th_stderr_clean
 
+# --- 4. a burst of concurrent requests in flight at SIGTERM: all complete
+th_conf
+th_start
+for i in $(seq 1 20); do
+    th_bg_start "burst$i" curl -sS --max-time 20 --limit-rate 1M -o "$TH_TMP/burst$i.out" \
+        "http://127.0.0.1:$TH_PORT/big.bin"
+done
+burst_started() {
+    local i
+    for i in $(seq 1 20); do [ "$(size_of "$TH_TMP/burst$i.out")" -gt 0 ] || return 1; done
+}
+th_check "20 downloads in flight" th_poll 10 burst_started
+th_signal TERM
+bad=0
+for i in $(seq 1 20); do
+    th_bg_wait "burst$i" 20 || true
+    [ "$TH_BG_RC" = 0 ] && cmp -s "$TH_TMP/burst$i.out" "$TH_ROOT/big.bin" || bad=$((bad + 1))
+done
+th_eq "every download in flight at SIGTERM completed byte-exact" 0 "$bad"
+if th_wait_exit 10; then
+    th_eq "daemon exit status after the burst" 0 "$TH_DEXIT"
+else
+    th_fail "daemon did not exit after the burst"
+fi
+th_stderr_clean
+
+# --- 5. a second signal during the drain ends it at once
+th_conf
+th_start
+rm -f "$DL"
+th_bg_start slow curl -sS --max-time 30 --limit-rate 16K -o "$DL" "http://127.0.0.1:$TH_PORT/huge.bin"
+th_check "slow download started" th_poll 5 started
+th_signal TERM
+th_check "draining" th_wait_log 'got SIGTERM' 5
+th_signal INT
+if th_wait_exit 3; then
+    th_eq "exit status after a second signal" 0 "$TH_DEXIT"
+    th_le "exit within 3 s of the second signal" "$TH_STOP_MS" 3000
+else
+    th_fail "the daemon did not end at once on a second signal"
+fi
+th_check "log: second signal noticed" grep -aq 'got SIGINT again' "$TH_LOG"
+th_bg_wait slow 5 || true
+
 th_done
