@@ -349,6 +349,16 @@ static void head_end(struct conn *c)
         out_add(c, "\r\n");
 }
 
+/* The built-in page for status into buf; returns its length. */
+static int builtin_page(char *buf, size_t len, int status)
+{
+    int n = snprintf(buf, len,
+                     "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
+                     "<body><h1>%d %s</h1></body></html>\n",
+                     status, http_reason(status), status, http_reason(status));
+    return n < 0 ? 0 : n >= (int)len ? (int)len - 1 : n;
+}
+
 /*
  * An error response: the custom page "<status>.html" from the document
  * root when there is one, else a short built-in page.  extra holds further
@@ -367,10 +377,7 @@ static void respond_error(struct conn *c, int status, const char *extra)
     if (c->site != NULL && status != 408 && status != 503)
         fileserve_error_page(c->site, &plan);
     if (plan.fd < 0)
-        blen = snprintf(body, sizeof body,
-                        "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
-                        "<body><h1>%d %s</h1></body></html>\n",
-                        status, http_reason(status), status, http_reason(status));
+        blen = builtin_page(body, sizeof body, status);
 
     head_begin(c, status);
     out_add(c, "Content-Type: text/html\r\nContent-Length: %" PRIu64 "\r\n%s",
@@ -415,9 +422,8 @@ static void remember_request(struct conn *c, const struct http_request *req,
  * and the path keeps the client's own spelling. */
 static void redirect_slash(struct conn *c, const struct http_request *req)
 {
-    static const char body[] =
-        "<!DOCTYPE html>\n<html><head><title>301 Moved Permanently</title></head>\n"
-        "<body><h1>301 Moved Permanently</h1></body></html>\n";
+    char body[256];
+    int blen = builtin_page(body, sizeof body, 301);
     size_t plen = req->target_len, qlen = 0;
     const char *q = path_query(req->target, req->target_len, &qlen);
     const char *end = memchr(req->target, '?', plen);
@@ -429,12 +435,12 @@ static void redirect_slash(struct conn *c, const struct http_request *req)
     head_begin(c, 301);
     out_add(c, "Location: ");
     out_mem(c, req->target, plen);
-    out_add(c, "/%s%.*s\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n", q ? "?" : "",
-            (int)qlen, q ? q : "", sizeof body - 1);
+    out_add(c, "/%s%.*s\r\nContent-Type: text/html\r\nContent-Length: %d\r\n", q ? "?" : "",
+            (int)qlen, q ? q : "", blen);
     head_end(c);
     if (!c->head_only) {
-        out_mem(c, body, sizeof body - 1);
-        c->inline_len = sizeof body - 1;
+        out_mem(c, body, (size_t)blen);
+        c->inline_len = (uint32_t)blen;
     }
 }
 
@@ -788,10 +794,7 @@ void conn_job(void *arg)
 void conn_reject(struct conn *c, int status, int64_t now_ms)
 {
     char body[256], msg[768];
-    int blen = snprintf(body, sizeof body,
-                        "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
-                        "<body><h1>%d %s</h1></body></html>\n",
-                        status, http_reason(status), status, http_reason(status));
+    int blen = builtin_page(body, sizeof body, status);
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " SERVER_NAME "\r\n"
                      "Content-Type: text/html\r\nContent-Length: %d\r\n%s"
