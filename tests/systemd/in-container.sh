@@ -31,6 +31,9 @@ grep -q '^document_root = "/usr/share/tinyhttpd/www";' /etc/tinyhttpd.conf ||
     fail "installed configuration does not point at the welcome site"
 systemd-analyze verify --man=no /lib/systemd/system/tinyhttpd.service /lib/systemd/system/tinyhttpd.socket ||
     fail "systemd-analyze verify"
+exposure=$(systemd-analyze security tinyhttpd.service --no-pager | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+echo "installed service exposure: $exposure"
+awk -v l="$exposure" 'BEGIN { exit !(l != "" && l <= 2.0) }' || fail "exposure '$exposure' above 2.0"
 
 step "socket activation: inactive until the first request"
 systemctl start tinyhttpd.socket
