@@ -166,13 +166,18 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
 
     atomic_fetch_add(&t->active, 1);
     atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
-    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        log_err("epoll_ctl add fd %d: %s", fd, strerror(errno));
-        conn_close(c);
-        return NULL;
-    }
     return c;
+}
+
+/* Wait for events on c in epoll (one shot): the first time it is added,
+ * afterwards re-armed.  0, or -1 with errno set. */
+static int conn_arm(struct conn *c, uint32_t events)
+{
+    struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = c };
+    if (epoll_ctl(c->table->epfd, c->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        return -1;
+    c->registered = true;
+    return 0;
 }
 
 void conn_close(struct conn *c)
@@ -223,9 +228,8 @@ void conn_trim(struct conn *c)
 static void conn_park(struct conn *c, uint32_t events, int64_t deadline)
 {
     c->deadline_ms = deadline;
-    struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = c };
-    if (epoll_ctl(c->table->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
-        log_err("epoll_ctl mod fd %d: %s", c->fd, strerror(errno));
+    if (conn_arm(c, events) < 0) {
+        log_err("epoll_ctl fd %d: %s", c->fd, strerror(errno));
         conn_close(c);
         return;
     }
@@ -272,11 +276,8 @@ void conn_linger_read(struct conn *c)
         ssize_t n = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
         if (n > 0)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
-            if (epoll_ctl(c->table->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-                return;
-        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR) && conn_arm(c, EPOLLIN) == 0)
+            return;
         break;
     }
     conn_close(c);
@@ -811,11 +812,8 @@ void conn_reject(struct conn *c, int status, int64_t now_ms)
     c->minor_version = -1;
     log_request(c);
     conn_linger(c, now_ms);
-    if (c->state == CONN_LINGER) {
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = c };
-        if (epoll_ctl(c->table->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-            conn_close(c);
-    }
+    if (c->state == CONN_LINGER && conn_arm(c, EPOLLIN) < 0)
+        conn_close(c);
 }
 
 void conn_expire(struct conn *c, int64_t now_ms)

@@ -40,6 +40,7 @@ struct conn {
     atomic_int owner;              /* enum conn_owner */
     int fd;
     enum conn_state state;
+    bool registered;               /* added to epoll (it is not until it first waits) */
     unsigned index;                /* slot in the table */
     struct conn_table *table;
     struct site *site;             /* reference held while open */
@@ -103,9 +104,11 @@ int conn_table_init(struct conn_table *t, unsigned capacity, unsigned max_header
 void conn_table_destroy(struct conn_table *t);
 
 /*
- * Loop thread: take a free slot for the accepted socket fd (non-blocking)
- * and register it with epoll, owned by the loop.  Returns NULL, with fd
- * closed, when no slot is free or epoll refuses it.
+ * Loop thread: take a free slot for the accepted socket fd (non-blocking),
+ * owned by the loop and not yet in epoll: the loop hands it to the pool at
+ * once, since its request has usually arrived with it, and the job adds it
+ * to epoll only if it has to wait.  Returns NULL, with fd closed, when no
+ * slot is free.
  */
 struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer,
                        struct site *site, int64_t now_ms);

@@ -225,6 +225,8 @@ static void set_accepting(struct server *s, bool on)
         log_debug("at max_connections (%u); not accepting", s->table.capacity);
 }
 
+static void dispatch(struct server *s, struct conn *c, int64_t now);
+
 static void accept_some(struct server *s, struct listener *l)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -259,7 +261,10 @@ static void accept_some(struct server *s, struct listener *l)
                 return;
             }
         }
-        conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, conn_now_ms());
+        int64_t now = conn_now_ms();
+        struct conn *c = conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, now);
+        if (c != NULL)
+            dispatch(s, c, now);
     }
 }
 
