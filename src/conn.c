@@ -818,8 +818,21 @@ void conn_reject(struct conn *c, int status, int64_t now_ms)
 
 void conn_expire(struct conn *c, int64_t now_ms)
 {
-    if (c->state == CONN_READ && c->in_len > 0)
+    if (c->state == CONN_READ && c->in_len > 0) {
         conn_reject(c, 408, now_ms);
-    else
-        conn_close(c);
+        return;
+    }
+    if (c->state == CONN_SEND) {
+        log_info("%s read nothing for %u s; closing the connection", c->peer,
+                 c->site->send_timeout);
+        log_request(c);            /* the response, as far as it went */
+    }
+    conn_close(c);
+}
+
+bool conn_is_gone(const struct conn *c)
+{
+    char b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }

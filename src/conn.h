@@ -129,6 +129,10 @@ void conn_reject(struct conn *c, int status, int64_t now_ms);
 /* Loop thread, for a connection it owns whose deadline passed. */
 void conn_expire(struct conn *c, int64_t now_ms);
 
+/* Whether the client has closed or reset the connection (a peek, no data
+ * is consumed). */
+bool conn_is_gone(const struct conn *c);
+
 /* Whether a loop-owned connection is idle between requests (no partial head). */
 bool conn_is_idle(const struct conn *c);
 

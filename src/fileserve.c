@@ -77,7 +77,8 @@ void fileserve_site_unref(struct site *s)
 {
     if (s == NULL)
         return;
-    if (atomic_load_explicit(&s->refs, memory_order_relaxed) > 1 &&
+    /* acq_rel: the thread that frees sees every other holder's last use. */
+    if (atomic_load_explicit(&s->refs, memory_order_acquire) > 1 &&
         atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) > 1)
         return;
     /* Last reference (or a site that never got its first one). */

@@ -300,7 +300,9 @@ static void dispatch(struct server *s, struct conn *c, int64_t now)
     if (r == 0)
         return;
     atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
-    if (c->state == CONN_READ) {
+    if (c->state == CONN_READ && conn_is_gone(c)) {
+        conn_close(c);             /* nobody to answer: the client left */
+    } else if (c->state == CONN_READ) {
         /* One line a second at most, however hard the flood. */
         s->rejected++;
         if (now - s->rejected_log_ms >= 1000) {

@@ -1,0 +1,103 @@
+# abuselib.sh - shared code for tests/abuse/a_*.sh (sourced; bash).  Not a
+# test itself.
+#
+# The abuse tests reuse the integration harness (tests/integration/lib.sh:
+# th_init, th_conf, th_start, th_bg_*, th_poll, ...; the same environment:
+# TINYHTTPD, TOP_BUILDDIR, srcdir, PYTHON3; exit 0, 1 or 77) and drive the
+# daemon with the hostile clients of tests/abuse/abuse.py.  Everything is on
+# loopback and bounded in time.
+#
+# Under a sanitizer build (ASan keeps freed memory in quarantine and pads
+# every allocation) the resident-memory bounds cannot hold, so they are
+# printed but not enforced; descriptor and thread counts, statuses and byte
+# checks are enforced everywhere.  Time bounds are multiplied by AB_SLOW.
+
+AB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$AB_DIR/../integration/lib.sh"
+AB_CLIENT=$AB_DIR/abuse.py
+
+# ASan/UBSan/TSan or valgrind builds: memory figures are informational.
+AB_SANITIZED=0
+if grep -qaE '__(asan|tsan|msan)_init' "$TINYHTTPD" 2>/dev/null; then AB_SANITIZED=1; fi
+# ThreadSanitizer's runtime has a thread of its own.
+# shellcheck disable=SC2034  # used by the tests
+{
+    AB_EXTRA_THREADS=0
+    if grep -qa '__tsan_init' "$TINYHTTPD" 2>/dev/null; then AB_EXTRA_THREADS=1; fi
+}
+# How much slower than a plain -O2 build the daemon may be.
+if [ -n "${AB_SLOW:-}" ]; then :; elif [ "$AB_SANITIZED" = 1 ]; then AB_SLOW=3; else AB_SLOW=1; fi
+
+# ab_py SUBCOMMAND ARGS...: run the abuse client in the foreground.
+ab_py() { "$PYTHON3" -I -S "$AB_CLIENT" "$@"; }
+
+# ab_bg NAME SUBCOMMAND ARGS...: run the abuse client in the background
+# (its output is read with th_bg_expect NAME ...).
+ab_bg() {
+    local name=$1
+    shift
+    th_bg_start "$name" "$PYTHON3" -I -S "$AB_CLIENT" "$@" --port "$TH_PORT"
+}
+
+# ab_bg_done NAME SECONDS: read NAME's output up to its DONE line; the
+# values are then in TH_BG_OUT for th_bg_val (which sees only this client's
+# lines).  Returns 1 on timeout.
+ab_bg_done() {
+    TH_BG_OUT=()
+    th_bg_expect "$1" '^DONE' "$2"
+}
+
+# ab_nofile N: raise the soft open-file limit to N (or the hard limit);
+# prints the resulting soft limit.
+ab_nofile() {
+    local want=$1 hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
+    ulimit -n "$want" 2>/dev/null || true
+    ulimit -n
+}
+
+ab_status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$TH_DPID/status"; }
+ab_rss_kb() { ab_status_kb VmRSS; }
+ab_hwm_kb() { ab_status_kb VmHWM; }
+
+# ab_settled_rss_kb: VmRSS once two readings 300 ms apart agree within
+# 16 KiB (or after 5 s).
+ab_settled_rss_kb() {
+    local a b i
+    a=$(ab_rss_kb)
+    for i in $(seq 1 16); do
+        sleep 0.3
+        b=$(ab_rss_kb)
+        if [ $((b > a ? b - a : a - b)) -le 16 ]; then break; fi
+        a=$b
+    done
+    echo "$b"
+}
+
+ab_alive() { [ -n "$TH_DPID" ] && kill -0 "$TH_DPID" 2>/dev/null && ! th__gone "$TH_DPID"; }
+
+# ab_mem_le DESCRIPTION VALUE BOUND: th_le, but only reported under a
+# sanitizer build.
+ab_mem_le() {
+    if [ "$AB_SANITIZED" = 1 ]; then
+        echo "# (sanitizer build: not enforced) $1: $2 vs bound $3"
+    else
+        th_le "$1" "$2" "$3"
+    fi
+}
+
+# ab_ms_le DESCRIPTION MS BOUND: a time bound, scaled by AB_SLOW.
+ab_ms_le() { th_le "$1 (ms)" "$2" $(($3 * AB_SLOW)); }
+
+# ab_quick_get NAME PATH [MAX_MS]: a GET that must be answered with 200
+# within MAX_MS (default 1000, scaled); prints the time.
+ab_quick_get() {
+    local name=$1 path=$2 max=${3:-1000} code secs ms
+    th_get "$name" "$path" -w '%{http_code} %{time_total}' --max-time 10
+    read -r code secs <"$TH_TMP/resp/$name/code" || true
+    ms=$(awk -v s="${secs:-99}" 'BEGIN { printf "%d", s * 1000 }')
+    echo "# $name: GET $path: HTTP ${code:-none} in $ms ms"
+    th_eq "$name: GET $path answered 200" 200 "${code:-none}"
+    ab_ms_le "$name: answered promptly" "$ms" "$max"
+}
