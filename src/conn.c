@@ -329,6 +329,42 @@ static bool out_mem(struct conn *c, const char *p, size_t len)
     return true;
 }
 
+/* Append a string literal. */
+#define out_lit(c, lit) out_mem((c), (lit), sizeof(lit) - 1)
+
+static bool out_str(struct conn *c, const char *str)
+{
+    return out_mem(c, str, strlen(str));
+}
+
+/* Append v in decimal, without printf (this runs for every response). */
+static bool out_u64(struct conn *c, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do
+        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return out_mem(c, tmp + sizeof tmp - n, n);
+}
+
+/* Last-Modified text for t; the last one formatted is kept per thread. */
+static const char *date_of(time_t t)
+{
+    static _Thread_local struct {
+        time_t t;
+        bool valid;
+        char text[HTTP_DATE_LEN + 1];
+    } cache;
+    if (!cache.valid || cache.t != t) {
+        http_format_date(cache.text, t);
+        cache.t = t;
+        cache.valid = true;
+    }
+    return cache.text;
+}
+
 /* The status line and the fields every response has. */
 static void head_begin(struct conn *c, int status)
 {
@@ -336,18 +372,23 @@ static void head_begin(struct conn *c, int status)
     c->out_len = 0;
     c->out_off = 0;
     c->inline_len = 0;
-    out_add(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " SERVER_NAME "\r\n", status,
-            http_reason(status), date_now());
+    out_lit(c, "HTTP/1.1 ");
+    out_u64(c, (uint64_t)status);
+    out_lit(c, " ");
+    out_str(c, http_reason(status));
+    out_lit(c, "\r\nDate: ");
+    out_mem(c, date_now(), HTTP_DATE_LEN);
+    out_lit(c, "\r\nServer: " SERVER_NAME "\r\n");
 }
 
 static void head_end(struct conn *c)
 {
     if (!c->keep_alive)
-        out_add(c, "Connection: close\r\n\r\n");
+        out_lit(c, "Connection: close\r\n\r\n");
     else if (c->minor_version == 0)
-        out_add(c, "Connection: keep-alive\r\n\r\n");
+        out_lit(c, "Connection: keep-alive\r\n\r\n");
     else
-        out_add(c, "\r\n");
+        out_lit(c, "\r\n");
 }
 
 /* The built-in page for status into buf; returns its length. */
@@ -506,22 +547,29 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
         return;
     }
 
-    char date[HTTP_DATE_LEN + 1];
     head_begin(c, plan.status);
     if (plan.status != 304) {
-        if (plan.content_type != NULL)
-            out_add(c, "Content-Type: %s\r\n", plan.content_type);
-        out_add(c, "Content-Length: %" PRIu64 "\r\n", plan.length);
+        if (plan.content_type != NULL) {
+            out_lit(c, "Content-Type: ");
+            out_str(c, plan.content_type);
+            out_lit(c, "\r\n");
+        }
+        out_lit(c, "Content-Length: ");
+        out_u64(c, plan.length);
+        out_lit(c, "\r\n");
     }
     if (plan.has_validators) {
-        http_format_date(date, plan.mtime);
-        out_add(c, "Last-Modified: %s\r\nETag: %s\r\n", date, plan.etag);
+        out_lit(c, "Last-Modified: ");
+        out_mem(c, date_of(plan.mtime), HTTP_DATE_LEN);
+        out_lit(c, "\r\nETag: ");
+        out_str(c, plan.etag);
+        out_lit(c, "\r\n");
     }
     if (plan.status == 206)
         out_add(c, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", plan.offset,
                 plan.offset + plan.length - 1, plan.size);
     if (plan.status != 304)
-        out_add(c, "Accept-Ranges: bytes\r\n");
+        out_lit(c, "Accept-Ranges: bytes\r\n");
     head_end(c);
 
     if (plan.status == 304 || c->head_only || plan.length == 0) {

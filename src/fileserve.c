@@ -163,13 +163,37 @@ static int status_for_errno(int e)
     }
 }
 
+/* Append v in lower-case hex at p; returns the end. */
+static char *put_hex(char *p, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
+
+    do
+        tmp[n++] = hex[v & 15];
+    while ((v >>= 4) != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* The entity-tag is "inode-size-mtime" in hex: it changes whenever the
+ * file is replaced, resized or written (mtime has nanoseconds). */
 static void set_validators(const struct stat *st, struct fileserve_plan *plan)
 {
+    char *p = plan->etag;
+
     plan->has_validators = true;
     plan->mtime = st->st_mtim.tv_sec;
-    snprintf(plan->etag, sizeof plan->etag, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
-             (uint64_t)st->st_ino, (uint64_t)st->st_size,
-             (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+    *p++ = '"';
+    p = put_hex(p, (uint64_t)st->st_ino);
+    *p++ = '-';
+    p = put_hex(p, (uint64_t)st->st_size);
+    *p++ = '-';
+    p = put_hex(p, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+    *p++ = '"';
+    *p = '\0';
 }
 
 /* RFC 9110 section 13.2.2, steps 1 to 4; 0 when the request goes on. */
