@@ -39,6 +39,7 @@
 #include "http.h"
 #include "log.h"
 #include "path.h"
+#include "pool.h"
 
 #define OUT_CAP_EXTRA 2048         /* head fields and built-in bodies, beyond the target */
 #define LINGER_MS 5000             /* how long a closing connection is drained */
@@ -46,7 +47,7 @@
 #define DISCARD_MAX (64u << 10)    /* larger request bodies close the connection instead */
 #define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
 
-enum send_result { SEND_DONE, SEND_AGAIN, SEND_ERROR };
+enum send_result { SEND_DONE, SEND_AGAIN, SEND_YIELD, SEND_ERROR };
 
 int64_t conn_now_ms(void)
 {
@@ -169,12 +170,19 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
     return c;
 }
 
-/* Wait for events on c in epoll (one shot): the first time it is added,
- * afterwards re-armed.  0, or -1 with errno set. */
-static int conn_arm(struct conn *c, uint32_t events)
+/*
+ * Make sure epoll watches c.  A connection is added once, edge-triggered
+ * for both directions, and never modified again: no epoll_ctl per request.
+ * Edge-triggered means an event comes only when something new happens, so
+ * whoever parks a connection must first have read until EAGAIN (or be
+ * waiting for write space after a short write).  0, or -1 with errno set.
+ */
+static int conn_arm(struct conn *c)
 {
-    struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = c };
-    if (epoll_ctl(c->table->epfd, c->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0)
+    if (c->registered)
+        return 0;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
+    if (epoll_ctl(c->table->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
         return -1;
     c->registered = true;
     return 0;
@@ -219,24 +227,30 @@ void conn_trim(struct conn *c)
 }
 
 /*
- * Hand the connection back to the loop, waiting for events (EPOLLIN or
- * EPOLLOUT) until deadline.  epoll is re-armed before ownership is
- * published, so the loop never sees a connection that is still ours; after
- * the store we must not touch c.  If epoll refuses, the connection is
- * closed.
+ * Hand the connection back to the loop until its next event or deadline.
+ * Returns true when the job is done with c: it was parked (from then on we
+ * must not touch it) or, if epoll refused it, closed.  Returns false when
+ * an event arrived while we held the connection (the loop marked it
+ * CONN_JOB_EVENT instead of dispatching it): we still own it and must look
+ * at the socket again, since that event will not come a second time.
  */
-static void conn_park(struct conn *c, uint32_t events, int64_t deadline)
+static bool conn_park(struct conn *c, int64_t deadline)
 {
     c->deadline_ms = deadline;
-    if (conn_arm(c, events) < 0) {
+    if (conn_arm(c) < 0) {
         log_err("epoll_ctl fd %d: %s", c->fd, strerror(errno));
         conn_close(c);
-        return;
+        return true;
     }
-    atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_release);
+    int expected = CONN_JOB;
+    if (atomic_compare_exchange_strong_explicit(&c->owner, &expected, CONN_LOOP,
+                                                memory_order_release, memory_order_relaxed))
+        return true;
+    atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
+    return false;
 }
 
-static void conn_park_read(struct conn *c)
+static bool conn_park_read(struct conn *c)
 {
     const struct site *s = c->site;
     int64_t deadline;
@@ -250,7 +264,7 @@ static void conn_park_read(struct conn *c)
     else
         deadline = conn_now_ms() + (int64_t)s->keepalive_timeout * 1000;
     c->state = CONN_READ;
-    conn_park(c, EPOLLIN, deadline);
+    return conn_park(c, deadline);
 }
 
 /* Shut our side and drain what the client still sends, so that the kernel
@@ -268,7 +282,9 @@ static void conn_linger(struct conn *c, int64_t now_ms)
     c->deadline_ms = now_ms + LINGER_MS;
 }
 
-void conn_linger_read(struct conn *c)
+/* Read and drop what a lingering connection has; false when it is over
+ * (closed by the client, an error, or more than we care to drain). */
+static bool linger_drain(struct conn *c)
 {
     char sink[16384];
 
@@ -276,11 +292,17 @@ void conn_linger_read(struct conn *c)
         ssize_t n = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
         if (n > 0)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EINTR) && conn_arm(c, EPOLLIN) == 0)
-            return;
-        break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n < 0 && errno == EAGAIN;
     }
-    conn_close(c);
+    return false;
+}
+
+void conn_linger_read(struct conn *c)
+{
+    if (!linger_drain(c) || conn_arm(c) < 0)
+        conn_close(c);
 }
 
 /* ------------------------------------------------------------------ responses */
@@ -608,7 +630,7 @@ static enum send_result send_some(struct conn *c)
         if (atomic_load_explicit(&t->forced, memory_order_relaxed))
             return SEND_ERROR;
         if (slice >= SEND_SLICE)
-            return SEND_AGAIN;     /* let other connections have the worker */
+            return SEND_YIELD;     /* let other connections have the worker */
         off_t off = (off_t)c->file_off;
         size_t want = c->file_end - c->file_off;
         if (want > (1u << 20))
@@ -696,10 +718,15 @@ static bool finish_response(struct conn *c)
     if (!c->keep_alive || atomic_load_explicit(&t->stopping, memory_order_relaxed)) {
         bool leftovers = c->in_len > c->head_len || c->discard > 0;
         if (c->linger_after || leftovers) {
-            int64_t now = conn_now_ms();
-            conn_linger(c, now);
-            if (c->state == CONN_LINGER)
-                conn_park(c, EPOLLIN, c->deadline_ms);
+            conn_linger(c, conn_now_ms());
+            while (c->state == CONN_LINGER) {
+                if (!linger_drain(c)) {
+                    conn_close(c);
+                    break;
+                }
+                if (conn_park(c, c->deadline_ms))
+                    break;
+            }
         } else {
             conn_close(c);
         }
@@ -714,17 +741,27 @@ static bool finish_response(struct conn *c)
 static bool send_and_finish(struct conn *c)
 {
     c->state = CONN_SEND;
-    switch (send_some(c)) {
-    case SEND_DONE:
-        return finish_response(c);
-    case SEND_AGAIN:
-        conn_park(c, EPOLLOUT, conn_now_ms() + (int64_t)c->site->send_timeout * 1000);
-        return false;
-    case SEND_ERROR:
-    default:
-        log_request(c);
-        conn_close(c);
-        return false;
+    for (;;) {
+        switch (send_some(c)) {
+        case SEND_DONE:
+            return finish_response(c);
+        case SEND_AGAIN:
+            if (conn_park(c, conn_now_ms() + (int64_t)c->site->send_timeout * 1000))
+                return false;
+            break;                 /* an event came meanwhile: try again */
+        case SEND_YIELD:
+            /* The socket still takes data, so no event would wake a parked
+             * connection: queue it behind the others instead (or, with the
+             * queue full, just go on). */
+            if (pool_execute(c->table->pool, conn_job, c) == 0)
+                return false;
+            break;
+        case SEND_ERROR:
+        default:
+            log_request(c);
+            conn_close(c);
+            return false;
+        }
     }
 }
 
@@ -766,8 +803,9 @@ static void serve(struct conn *c)
                 if (errno == EINTR)
                     continue;
                 if (errno == EAGAIN) {
-                    conn_park_read(c);
-                    return;
+                    if (conn_park_read(c))
+                        return;
+                    continue;
                 }
                 log_debug("recv from %s: %s", c->peer, strerror(errno));
                 conn_close(c);
@@ -778,6 +816,7 @@ static void serve(struct conn *c)
                 return;
             }
             short_read = (size_t)n < cap - c->in_len;
+            c->drained = short_read;
             if (c->discard > 0) {
                 uint64_t d = c->discard < (uint64_t)n ? c->discard : (uint64_t)n;
                 memmove(c->buf + c->in_len, c->buf + c->in_len + d, (size_t)n - d);
@@ -800,11 +839,12 @@ static void serve(struct conn *c)
                 conn_close(c);
                 return;
             }
-            if (c->in_len == 0) {
-                /* Nothing pipelined: the next request is rarely there yet,
-                 * so wait for epoll rather than try a read. */
-                conn_park_read(c);
-                return;
+            if (c->in_len == 0 && c->drained) {
+                /* Nothing pipelined and the socket was read dry: the next
+                 * request is rarely there yet, so wait for an event rather
+                 * than try a read. */
+                if (conn_park_read(c))
+                    return;
             }
             continue;
         }
@@ -817,10 +857,8 @@ static void serve(struct conn *c)
             fail_head(c, http_overflow_status(c->buf, c->in_len));
             return;
         }
-        if (short_read) {
-            conn_park_read(c);
+        if (short_read && conn_park_read(c))
             return;
-        }
     }
 }
 
@@ -860,8 +898,8 @@ void conn_reject(struct conn *c, int status, int64_t now_ms)
     c->minor_version = -1;
     log_request(c);
     conn_linger(c, now_ms);
-    if (c->state == CONN_LINGER && conn_arm(c, EPOLLIN) < 0)
-        conn_close(c);
+    if (c->state == CONN_LINGER)
+        conn_linger_read(c);
 }
 
 void conn_expire(struct conn *c, int64_t now_ms)

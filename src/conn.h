@@ -2,12 +2,15 @@
  * conn.h - one client connection and the table that holds them all.
  *
  * Ownership rule: a struct conn belongs either to the event loop (it is
- * parked in epoll, armed EPOLLONESHOT, waiting for its socket or its
- * deadline) or to exactly one pool job (it is being read, parsed, answered
- * or written), never to both, so it needs no lock.  The owner field says
- * which.  A job hands a connection back with conn_park(): it re-arms epoll
- * first and publishes owner = LOOP last, and from then on does not touch it.
- * Only the loop thread moves a connection from LOOP to JOB.  Memory for
+ * parked, waiting for its socket or its deadline) or to exactly one pool
+ * job (it is being read, parsed, answered or written), never to both, so it
+ * needs no lock.  The owner field says which.  Sockets stay in epoll,
+ * edge-triggered, for their whole life.  Only the loop thread moves a
+ * connection from LOOP to JOB (to dispatch it).  An event for a connection
+ * a job owns is recorded by the loop as JOB -> JOB_EVENT with a
+ * compare-and-swap; the job parks with a compare-and-swap JOB -> LOOP, and
+ * when that fails it knows an event came and carries on itself.  After a
+ * successful park the job does not touch the connection.  Memory for
  * every connection slot is allocated once, so a slot the loop looks at is
  * never freed under it; per-connection buffers are allocated while a
  * request is in progress and given back when the connection idles.
@@ -26,7 +29,11 @@
 struct site;
 struct pool;
 
-enum conn_owner { CONN_FREE, CONN_LOOP, CONN_JOB };
+/*
+ * CONN_JOB_EVENT: owned by a job, and epoll reported the socket meanwhile;
+ * the job sees it when it tries to park and looks at the socket again.
+ */
+enum conn_owner { CONN_FREE, CONN_LOOP, CONN_JOB, CONN_JOB_EVENT };
 
 enum conn_state {
     CONN_READ,                     /* waiting for (more of) a request head or body */
@@ -41,6 +48,7 @@ struct conn {
     int fd;
     enum conn_state state;
     bool registered;               /* added to epoll (it is not until it first waits) */
+    bool drained;                  /* the last read emptied the socket */
     unsigned index;                /* slot in the table */
     struct conn_table *table;
     struct site *site;             /* reference held while open */
@@ -83,6 +91,7 @@ struct conn {
 struct conn_table {
     int epfd;
     int wake_fd;                   /* eventfd that wakes the loop */
+    struct pool *pool;             /* where jobs requeue themselves */
     unsigned max_header_size;
     unsigned capacity;             /* max_connections */
     struct conn *slots;            /* capacity slots, allocated once */

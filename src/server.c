@@ -31,7 +31,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,13 +341,20 @@ static void retry_run(struct server *s, int64_t now)
 
 static void handle_conn_event(struct server *s, struct conn *c, int64_t now)
 {
-    /* The job that parked c re-armed epoll just before publishing the
-     * hand-over; wait out that instant. */
-    int owner;
-    while ((owner = atomic_load_explicit(&c->owner, memory_order_acquire)) == CONN_JOB)
-        sched_yield();
-    if (owner != CONN_LOOP)
-        return;                    /* not reached: a free slot is never armed */
+    int owner = atomic_load_explicit(&c->owner, memory_order_acquire);
+
+    /* A job holds c: tell it an event came (see conn.h), never wait for it. */
+    while (owner == CONN_JOB) {
+        if (atomic_compare_exchange_weak_explicit(&c->owner, &owner, CONN_JOB_EVENT,
+                                                  memory_order_acquire,
+                                                  memory_order_acquire))
+            return;
+    }
+    /* FREE: a stale event of a connection closed since epoll_wait returned;
+     * JOB_EVENT: already noted; retry_queued: it goes to the pool from the
+     * retry list. */
+    if (owner != CONN_LOOP || c->retry_queued)
+        return;
     dispatch(s, c, now);
 }
 
@@ -571,6 +577,7 @@ static int setup_loop(struct server *s)
         log_err("cannot start %u worker threads: %s", s->conf->pool_size, strerror(errno));
         return -1;
     }
+    s->table.pool = s->pool;
     return 0;
 epoll_fail:
     log_err("epoll_ctl: %s", strerror(errno));
