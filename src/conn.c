@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fcache.h"
 #include "fileserve.h"
 #include "http.h"
 #include "log.h"
@@ -42,6 +43,7 @@
 #include "pool.h"
 
 #define OUT_CAP_EXTRA 2048         /* head fields and built-in bodies, beyond the target */
+#define HEAD_ROOM 1024             /* the longest head of a file response */
 #define LINGER_MS 5000             /* how long a closing connection is drained */
 #define SEND_SLICE (4u << 20)      /* bytes one job sends before yielding the worker */
 #define DISCARD_MAX (64u << 10)    /* larger request bodies close the connection instead */
@@ -549,7 +551,9 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
     }
 
     struct fileserve_plan plan;
-    fileserve_resolve(site, req, &info, &plan);
+    char body[FCACHE_MAX_FILE];
+    /* A small file is copied after the head: keep room for the head. */
+    fileserve_resolve(site, req, &info, &plan, body, out_cap(t) - HEAD_ROOM);
     switch (plan.status) {
     case 200:
     case 206:
@@ -597,6 +601,14 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
     if (plan.status == 304 || c->head_only || plan.length == 0) {
         if (plan.fd >= 0)
             close(plan.fd);
+        return;
+    }
+    if (plan.data != NULL) {
+        /* Head and body leave in one write. */
+        if (out_mem(c, plan.data + plan.offset, (size_t)plan.length))
+            c->inline_len = (uint32_t)plan.length;
+        else
+            c->keep_alive = false;     /* not reached: HEAD_ROOM holds any head */
         return;
     }
     c->file_fd = plan.fd;

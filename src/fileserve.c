@@ -28,10 +28,14 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fcache.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
 #include "range.h"
+
+#define FILESERVE_CACHE_ENTRIES 1024
+#define FILESERVE_CACHE_BYTES (8u << 20)
 
 struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
 {
@@ -49,7 +53,8 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->root = strdup(c->document_root);
     s->index = strdup(c->index);
     s->mime = mime_new(c->mime_types && *c->mime_types ? c->mime_types : NULL, &mime_errno);
-    if (s->root == NULL || s->index == NULL || s->mime == NULL) {
+    s->cache = fcache_new(FILESERVE_CACHE_ENTRIES, FILESERVE_CACHE_BYTES);
+    if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL) {
         fileserve_site_unref(s);
         goto nomem;
     }
@@ -87,6 +92,7 @@ void fileserve_site_unref(struct site *s)
     free(s->root);
     free(s->index);
     mime_free(s->mime);
+    fcache_free(s->cache);
     free(s);
 }
 
@@ -236,11 +242,57 @@ static bool if_range_holds(const struct http_req_info *info, const struct filese
     return http_parse_date(h->value, h->value_len, &t) && t == plan->mtime;
 }
 
-void fileserve_resolve(const struct site *site, const struct http_request *req,
-                       const struct http_req_info *info, struct fileserve_plan *plan)
+/* Whether st still describes the file that cached was taken from. */
+static bool same_file(const struct stat *st, const struct stat *cached)
 {
-    char path[4096];
+    return st->st_dev == cached->st_dev && st->st_ino == cached->st_ino &&
+           st->st_size == cached->st_size && st->st_mtim.tv_sec == cached->st_mtim.tv_sec &&
+           st->st_mtim.tv_nsec == cached->st_mtim.tv_nsec && S_ISREG(st->st_mode);
+}
+
+/*
+ * The cached copy of the file that key names, if the file is still the same
+ * one: its inode, size and modification time, found by a stat of its path
+ * below the root, match.  (A path that now leads elsewhere, even out of the
+ * root through a symlink, cannot match the inode that was opened safely.)
+ */
+static bool cache_hit(const struct site *site, const char *key, char *body, size_t cap,
+                      struct fcache_hit *hit)
+{
+    struct stat now;
+    ssize_t n = fcache_get(site->cache, key, body, cap, hit);
+
+    if (n < 0)
+        return false;
+    if (fstatat(site->root_fd, hit->rel, &now, 0) == 0 && same_file(&now, &hit->st))
+        return true;
+    fcache_drop(site->cache, key);
+    return false;
+}
+
+/* Read all of a small file into body; false if it changed size meanwhile. */
+static bool read_whole(int fd, char *body, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, body + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    char extra;
+    return pread(fd, &extra, 1, (off_t)size) == 0;
+}
+
+void fileserve_resolve(const struct site *site, const struct http_request *req,
+                       const struct http_req_info *info, struct fileserve_plan *plan,
+                       char *body, size_t body_cap)
+{
+    char path[4096], key[4096];
     struct stat st;
+    struct fcache_hit hit;
     int fd;
 
     memset(plan, 0, sizeof *plan);
@@ -254,6 +306,16 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     if (path_is_hidden(path)) {
         plan->status = 404;
         return;
+    }
+    if (body_cap > FCACHE_MAX_FILE)
+        body_cap = FCACHE_MAX_FILE;
+    memcpy(key, path, (size_t)n + 1);
+    if (cache_hit(site, key, body, body_cap, &hit)) {
+        fd = -1;
+        st = hit.st;
+        plan->data = body;
+        plan->content_type = hit.content_type;
+        goto have_file;
     }
     fd = open_beneath(site->root_fd, path[1] ? path + 1 : ".");
     if (fd < 0) {
@@ -290,8 +352,16 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
         goto fail;
     }
 
-    plan->size = (uint64_t)st.st_size;
     plan->content_type = mime_lookup(site->mime, path, (size_t)n);
+    if ((size_t)st.st_size <= body_cap && read_whole(fd, body, (size_t)st.st_size)) {
+        fcache_put(site->cache, key, path + 1, &st, plan->content_type, body,
+                   (size_t)st.st_size);
+        close(fd);
+        fd = -1;
+        plan->data = body;
+    }
+have_file:
+    plan->size = (uint64_t)st.st_size;
     set_validators(&st, plan);
 
     int pre = preconditions(info, plan);
@@ -323,7 +393,9 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     plan->fd = fd;
     return;
 fail:
-    close(fd);
+    if (fd >= 0)
+        close(fd);
+    plan->data = NULL;
 }
 
 void fileserve_error_page(const struct site *site, struct fileserve_plan *plan)

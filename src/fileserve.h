@@ -19,6 +19,7 @@
 #include "http.h"
 
 struct conf;
+struct fcache;
 struct mime;
 
 struct site {
@@ -27,6 +28,7 @@ struct site {
     char *root;                    /* document_root as configured, for messages */
     char *index;
     struct mime *mime;
+    struct fcache *cache;          /* small files, checked on every use */
     unsigned header_timeout;       /* seconds */
     unsigned keepalive_timeout;
     unsigned send_timeout;
@@ -48,6 +50,7 @@ void fileserve_site_unref(struct site *s);     /* NULL accepted */
 struct fileserve_plan {
     int status;                    /* 200, 206, 301, 304, or an error status */
     int fd;                        /* body source, or -1 */
+    const char *data;              /* or the whole file in memory (the caller's buffer) */
     uint64_t offset;               /* body slice [offset, offset + length) of fd */
     uint64_t length;
     uint64_t size;                 /* size of the whole representation */
@@ -58,7 +61,10 @@ struct fileserve_plan {
 };
 
 /*
- * Resolve the GET or HEAD request req against site and fill *plan.  Never
+ * Resolve the GET or HEAD request req against site and fill *plan.  A small
+ * file (up to FCACHE_MAX_FILE bytes, and at most body_cap) comes back in
+ * memory: plan->data points at body, which holds the whole file, and
+ * plan->fd is -1; a larger one comes back as an open fd.  Never
  * follows a path out of the document root (openat2 with RESOLVE_BENEATH),
  * never serves a hidden segment (except under /.well-known/), and never
  * blocks on a FIFO or device.  Always fills a plan; errors become 400, 403,
@@ -66,7 +72,8 @@ struct fileserve_plan {
  * status 301 means "append a slash": the caller builds the Location.
  */
 void fileserve_resolve(const struct site *site, const struct http_request *req,
-                       const struct http_req_info *info, struct fileserve_plan *plan);
+                       const struct http_req_info *info, struct fileserve_plan *plan,
+                       char *body, size_t body_cap);
 
 /*
  * Open the custom page "<status>.html" at the top of the document root, if
