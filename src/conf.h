@@ -45,7 +45,9 @@ struct conf {
     bool access_log;
 };
 
-/* Fill c with every default; document_root and path are NULL. */
+/* Fill c with every default; document_root and path are NULL.  String
+ * fields point at static default texts: do not free or write through them
+ * (conf_free knows them and is safe, but not needed). */
 void conf_defaults(struct conf *c);
 
 /*
@@ -56,7 +58,8 @@ void conf_defaults(struct conf *c);
  * "FILE: message" when there is no line: an unreadable file, a missing
  * required key).  Unknown keys, wrong types, out-of-range values, addresses
  * that do not parse and a document_root that is not an existing directory
- * are all errors.  Never prints, never exits.
+ * are all errors.  @include paths are relative to the file's directory;
+ * an error in an included file names that file.  Never prints, never exits.
  */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -65,7 +68,8 @@ void conf_free(struct conf *c);
 
 /*
  * Parse "ADDRESS:PORT", "[IPv6]:PORT", "*:PORT" or "PORT" (numeric
- * addresses only) into *l.  Returns 0, or -1 if text is not such an address.
+ * addresses only) into *l.  Returns 0, or -1 if text is not such an address
+ * (then *l is unchanged); text is at most 63 characters.
  */
 int conf_parse_listen(const char *text, struct conf_listen *l);
 
@@ -80,8 +84,8 @@ bool conf_key_reloadable(size_t i);
  */
 void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len);
 
-/* Level name ("err", "warning", "notice", "info", "debug") to a syslog
- * priority, or -1. */
+/* Level name ("err", "warning", "notice", "info", "debug", and the aliases
+ * "error" and "warn") to a syslog priority, or -1. */
 int conf_log_level_parse(const char *name);
 
 #endif

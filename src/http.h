@@ -29,7 +29,8 @@ struct http_request {
     size_t method_len;
     const char *target;
     size_t target_len;
-    int minor_version;             /* 0 or 1 (HTTP/1.2..1.9 parse as 1) */
+    int minor_version;             /* 0 or 1 (HTTP/1.2..1.9 parse as 1); -1 until
+                                      the request line has parsed */
     struct http_header headers[HTTP_MAX_HEADERS];
     size_t num_headers;
     int error_status;              /* set when HTTP_PARSE_ERROR is returned */
