@@ -1,0 +1,482 @@
+# bench/lib.sh - what bench/run and bench/profile share: process
+# bookkeeping (every process started is stopped by PID on exit), installing
+# the tools and peers with apt-get, building tinyhttpd optimised, the
+# document root, and the configuration and start-up of each server.
+#
+# Sourced, not run.  The caller sets BENCH_DIR, TOP, SERVERS, NO_INSTALL,
+# KEEP, RUN_AS, CORES, POOL, IDLE and KEEPALIVE first.
+# shellcheck shell=bash
+# shellcheck disable=SC2317  # functions called by name or from traps
+# shellcheck disable=SC2034  # variables used by the sourcing script
+
+FAILED=0
+BUSY=()                        # background CPU load, label:percent
+STARTED_PIDS=()                # everything we started, stopped by PID on exit
+CREATED_POLICY=""              # a policy-rc.d we put in place, removed on exit
+TMP=""
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+fail() { printf 'bench: FAILED: %s\n' "$*" >&2; FAILED=1; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# Whether PID is still a live child of this script (so that a PID that
+# was reaped and reused by someone else is never signalled).
+is_our_child() {
+    local stat fields
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    read -r -a fields <<<"${stat##*) }"    # the fields after "(comm) "
+    [ "${fields[1]}" = "$$" ]
+}
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        is_our_child "$pid" && kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${STARTED_PIDS[@]}"; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            is_our_child "$pid" || break
+            sleep 0.2
+        done
+        is_our_child "$pid" && kill -KILL "$pid" 2>/dev/null
+    done
+    [ -n "$CREATED_POLICY" ] && rm -f "$CREATED_POLICY"
+    if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+        if [ "$KEEP" = 1 ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Run as root directly, else through sudo when it works without a password.
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
+    else return 1
+    fi
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks it).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The PID given and all its descendants.
+tree_pids() {
+    local kid
+    echo "$1"
+    for kid in $(pgrep -P "$1" 2>/dev/null); do tree_pids "$kid"; done
+}
+
+# "RSS_KIB THREADS" summed over a server's processes.
+rss_threads() {
+    local pid key val _ rss=0 thr=0
+    for pid in $(tree_pids "$1"); do
+        [ -r "/proc/$pid/status" ] || continue
+        while read -r key val _; do
+            case $key in
+            VmRSS:) rss=$((rss + val)) ;;
+            Threads:) thr=$((thr + val)) ;;
+            esac
+        done <"/proc/$pid/status"
+    done
+    echo "$rss $thr"
+}
+
+# "CPU_TICKS CONTEXT_SWITCHES" summed over a server's processes and their
+# threads: user + system time in clock ticks (/proc/PID/stat, which counts
+# every thread, finished ones too) and voluntary + involuntary switches
+# (/proc/PID/task/*/status).
+cpu_switches() {
+    local pid stat f task key val ticks=0 cs=0
+    for pid in $(tree_pids "$1"); do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        read -r -a f <<<"${stat##*) }"    # f[0] is field 3 (state)
+        ticks=$((ticks + f[11] + f[12]))  # fields 14 and 15: utime, stime
+        for task in /proc/"$pid"/task/*/status; do
+            while read -r key val; do
+                case $key in
+                voluntary_ctxt_switches:|nonvoluntary_ctxt_switches:) cs=$((cs + val)) ;;
+                esac
+            done <"$task" 2>/dev/null
+        done
+    done
+    echo "$ticks $cs"
+}
+
+# Sample rss_threads of server PID $1 every 0.25 s; keep the peaks in $2.
+sampler() {
+    local pid=$1 out=$2 peak_rss=0 peak_thr=0 rss thr
+    while kill -0 "$pid" 2>/dev/null; do
+        read -r rss thr < <(rss_threads "$pid")
+        [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+        [ "$thr" -gt "$peak_thr" ] && peak_thr=$thr
+        echo "$peak_rss $peak_thr" >"$out.new" && mv "$out.new" "$out"
+        sleep 0.25
+    done
+}
+
+# Percentages of the machine's CPU time (all cores, from /proc/stat) over
+# the next $1 seconds: busy at normal priority, and busy with niced
+# processes (which a benchmark at normal priority mostly pre-empts).  With
+# every server idle this is what other processes take from the benchmark.
+cpu_busy() {
+    local _ u n s i w q sq st t0 i0 n0 t1 i1 n1 dt
+    read -r _ u n s i w q sq st _ </proc/stat
+    t0=$((u + n + s + i + w + q + sq + st)); i0=$((i + w)); n0=$n
+    sleep "$1"
+    read -r _ u n s i w q sq st _ </proc/stat
+    t1=$((u + n + s + i + w + q + sq + st)); i1=$((i + w)); n1=$n
+    dt=$((t1 - t0 > 0 ? t1 - t0 : 1))
+    echo "$(( 100 * ((t1 - t0) - (i1 - i0) - (n1 - n0)) / dt )) $(( 100 * (n1 - n0) / dt ))"
+}
+
+# Note the background load (servers idle) under label $1.
+note_load() {
+    local busy niced
+    read -r busy niced < <(cpu_busy 1)
+    BUSY+=("$1:$busy:$niced")
+    if [ "$busy" -gt 10 ]; then
+        say "warning: the machine is $busy% busy with every server idle; results will be noisy"
+        ps -eo pcpu=,ni=,pid=,comm= --sort=-pcpu | head -n 3 | sed 's/^/bench:     /' >&2
+    fi
+}
+
+start_bg() {                   # start_bg CMD...: run in the background, remember the PID
+    "$@" &
+    STARTED_PIDS+=("$!")
+    LAST_PID=$!
+}
+
+# Stop a process we started (TERM, then KILL after 5 s), reap it and
+# forget its PID.
+stop_pid() {
+    local pid=$1 p kept=()
+    if is_our_child "$pid"; then
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 50); do
+            is_our_child "$pid" || break
+            sleep 0.1
+        done
+        is_our_child "$pid" && kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    for p in "${STARTED_PIDS[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+    STARTED_PIDS=("${kept[@]}")
+    return 0
+}
+
+# The temporary directory, the user the servers run as (when we are root),
+# and the descriptor limit that scenario f needs: IDLE sockets in the
+# client and in the server, and tinyhttpd reserves two per connection.
+setup_workdir() {
+    local nofile
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/tinyhttpd-bench.XXXXXX")
+    chmod 755 "$TMP"
+    RUN_USER=""; RUN_GROUP=""
+    if [ "$(id -u)" = 0 ] && id -u "$RUN_AS" >/dev/null 2>&1; then
+        RUN_USER=$RUN_AS
+        RUN_GROUP=$(id -gn "$RUN_AS")
+    fi
+    ulimit -Hn 65536 2>/dev/null
+    ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
+    nofile=$(ulimit -Sn)
+    [ "$nofile" = unlimited ] && nofile=1048576
+    NOFILE=$((nofile < 65536 ? nofile : 65536))    # what the servers are told
+    # tinyhttpd takes at most (limit - 128) / 2 connections (two
+    # descriptors each, see fit_connections() in src/server.c); leave room
+    # for the curl request of scenario f.
+    IDLE_NOTE=""
+    if [ $(((nofile - 128) / 2 - 64)) -lt "$IDLE" ]; then
+        IDLE_NOTE="the open file limit here is $nofile (the hard limit cannot be raised), and tinyhttpd takes at most (limit - 128) / 2 connections, so scenario f holds $(((nofile - 128) / 2 - 64)) instead of $IDLE"
+        IDLE=$(((nofile - 128) / 2 - 64))
+        say "$IDLE_NOTE"
+    fi
+}
+
+# ------------------------------------------------------------------ installing
+
+# command -> Debian package; peers are optional, tools are not.
+TOOLS="wrk:wrk ab:apache2-utils gnuplot:gnuplot-nox strace:strace pgrep:procps
+python3:python3 curl:curl setpriv:util-linux
+autoreconf:autoconf automake:automake make:make gcc:gcc pkg-config:pkg-config"
+BUILD_LIBS="libconfig-dev libsystemd-dev"
+
+have_pkg_candidate() {
+    local cand
+    cand=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+    [ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+install_packages() {
+    local want=() missing_peers=() pair cmd pkg p updated=0
+    for pair in $TOOLS; do
+        cmd=${pair%%:*}; pkg=${pair#*:}
+        command -v "$cmd" >/dev/null || want+=("$pkg")
+    done
+    for pkg in $BUILD_LIBS; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || want+=("$pkg")
+    done
+    for p in $SERVERS; do
+        case $p in
+        nginx) [ -x /usr/sbin/nginx ] || want+=("nginx-light|nginx") ;;
+        lighttpd) [ -x /usr/sbin/lighttpd ] || want+=(lighttpd) ;;
+        h2o) [ -x /usr/bin/h2o ] || want+=(h2o) ;;
+        esac
+    done
+    [ ${#want[@]} -eq 0 ] && return 0
+    if [ "$NO_INSTALL" = 1 ] || ! command -v apt-get >/dev/null || ! as_root true; then
+        say "not installing (${want[*]}): no apt-get, no root, or --no-install"
+        return 0
+    fi
+    # Resolve alternatives and drop what Debian does not have.
+    local resolved=() alt found
+    for pkg in "${want[@]}"; do
+        found=""
+        for alt in ${pkg//|/ }; do
+            if ! have_pkg_candidate "$alt" && [ $updated = 0 ]; then
+                say "apt-get update"
+                as_root apt-get update -qq >&2 || true
+                updated=1
+            fi
+            if have_pkg_candidate "$alt"; then found=$alt; break; fi
+        done
+        if [ -n "$found" ]; then resolved+=("$found")
+        else say "package $pkg is not installable here (apt-cache policy: no candidate)"; missing_peers+=("$pkg")
+        fi
+    done
+    [ ${#resolved[@]} -eq 0 ] && return 0
+    # Keep the packages' maintainer scripts from starting system services
+    # (nginx and h2o would take port 80): a policy-rc.d that denies, for the
+    # duration of the install only.
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        if as_root sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'; then
+            CREATED_POLICY=/usr/sbin/policy-rc.d
+        fi
+    fi
+    say "apt-get install ${resolved[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${resolved[@]}" >&2 || say "apt-get install failed; going on with what is there"
+    if [ -n "$CREATED_POLICY" ]; then as_root rm -f "$CREATED_POLICY"; CREATED_POLICY=""; fi
+}
+
+check_tools() {
+    local pair cmd
+    for pair in $TOOLS; do
+        cmd=${pair%%:*}
+        command -v "$cmd" >/dev/null || die "$cmd is missing (Debian package ${pair#*:})"
+    done
+}
+
+# ------------------------------------------------------------------ building
+
+# Copy the work tree (tracked and new files, as git lists them; everything
+# but build products otherwise), then autoreconf, configure and make it out
+# of tree with -O2 -g and no sanitizers.
+build_tinyhttpd() {
+    local src=$TMP/build/src obj=$TMP/build/obj log=$TMP/build/build.log
+    mkdir -p "$src" "$obj"
+    say "building tinyhttpd (-O2 -g) in $obj"
+    if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$TOP" && git ls-files -z --cached --others --exclude-standard |
+            tar -cf - --null --ignore-failed-read -T - 2>/dev/null) | tar -xf - -C "$src"
+    else
+        tar -C "$TOP" -cf - --exclude=.git --exclude=./bench/results --exclude='./build*' \
+            --exclude='*.o' --exclude='*.a' --exclude=.deps --exclude=autom4te.cache \
+            --exclude=./config.status --exclude=./config.h --exclude=./config.log \
+            --exclude=./Makefile --exclude=./stamp-h1 --exclude=./src/tinyhttpd . |
+            tar -xf - -C "$src"
+    fi
+    if ! (cd "$src" && autoreconf -fi && cd "$obj" &&
+          "$src/configure" CFLAGS='-O2 -g' --disable-sanitizers --disable-tsan &&
+          make -j"$CORES" src/tinyhttpd) >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "the build failed (log above)"
+    fi
+    TINYHTTPD_BIN=$obj/src/tinyhttpd
+    TINYHTTPD_VERSION=$("$TINYHTTPD_BIN" -V 2>/dev/null)
+    TINYHTTPD_COMMIT=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)
+}
+
+# ------------------------------------------------------------------ site
+
+make_docroot() {
+    DOCROOT=$TMP/www
+    mkdir -p "$DOCROOT"
+    # index.html of exactly 1024 bytes.
+    python3 -c '
+import sys
+head = "<!DOCTYPE html>\n<html><head><title>bench</title></head><body>\n<p>"
+tail = "</p>\n</body></html>\n"
+sys.stdout.write(head + "x" * (1024 - len(head) - len(tail)) + tail)' >"$DOCROOT/index.html"
+    head -c 65536 /dev/urandom >"$DOCROOT/64k.bin"
+    head -c 1048576 /dev/urandom >"$DOCROOT/1m.bin"
+    [ "$(stat -c %s "$DOCROOT/index.html")" = 1024 ] || die "index.html is not 1 KiB"
+    chmod -R a+rX "$DOCROOT"
+}
+
+# ------------------------------------------------------------------ servers
+
+# Each server gets a state directory (config, logs, pid file) that the user
+# it runs as can write.
+state_dir() {
+    local d=$TMP/$1
+    mkdir -p "$d"
+    [ -n "$RUN_USER" ] && chown "$RUN_USER" "$d"
+    echo "$d"
+}
+
+conf_tinyhttpd() {
+    local d=$1 port=$2
+    cat >"$d/tinyhttpd.conf" <<EOF
+# Written by bench/run.
+listen = [ "127.0.0.1:$port" ];
+document_root = "$DOCROOT";
+pool_size = $POOL;
+max_connections = $((IDLE + 2048));
+keepalive_timeout = $KEEPALIVE;
+shutdown_timeout = 2;
+access_log = false;
+log_target = "stderr";
+log_level = "notice";
+EOF
+    CMD=("$TINYHTTPD_BIN" -c "$d/tinyhttpd.conf")
+}
+
+conf_nginx() {
+    local d=$1 port=$2
+    mkdir -p "$d/tmp"
+    [ -n "$RUN_USER" ] && chown "$RUN_USER" "$d/tmp"
+    cat >"$d/nginx.conf" <<EOF
+# Written by bench/run.
+worker_processes $CORES;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+worker_rlimit_nofile $NOFILE;
+events { worker_connections $((IDLE + 2048)); }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout ${KEEPALIVE}s;
+    keepalive_requests 1000000;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        root $DOCROOT;
+        index index.html;
+    }
+}
+EOF
+    CMD=(/usr/sbin/nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;')
+}
+
+conf_lighttpd() {
+    local d=$1 port=$2
+    cat >"$d/lighttpd.conf" <<EOF
+# Written by bench/run.  Defaults otherwise ("as it comes"), except the
+# keep-alive limits (requests per connection, idle seconds) and the
+# descriptor limit, which would otherwise end wrk's connections or refuse
+# scenario f.
+server.bind = "127.0.0.1"
+server.port = $port
+server.document-root = "$DOCROOT"
+server.errorlog = "$d/error.log"
+server.max-keep-alive-requests = 1000000
+server.max-keep-alive-idle = $KEEPALIVE
+server.max-fds = $NOFILE
+server.max-connections = $((IDLE + 2048 < NOFILE / 2 ? IDLE + 2048 : NOFILE / 2))
+index-file.names = ( "index.html" )
+mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )
+EOF
+    CMD=(/usr/sbin/lighttpd -D -f "$d/lighttpd.conf")
+}
+
+conf_h2o() {
+    local d=$1 port=$2
+    cat >"$d/h2o.conf" <<EOF
+# Written by bench/run.
+listen:
+  host: 127.0.0.1
+  port: $port
+num-threads: $CORES
+max-connections: $((IDLE + 2048))
+http1-request-timeout: $KEEPALIVE
+pid-file: $d/h2o.pid
+error-log: $d/error.log
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $DOCROOT
+EOF
+    CMD=(/usr/bin/h2o -c "$d/h2o.conf")
+}
+
+server_version() {
+    case $1 in
+    tinyhttpd) echo "$TINYHTTPD_VERSION ($TINYHTTPD_COMMIT)" ;;
+    nginx) /usr/sbin/nginx -v 2>&1 | sed 's/.*: //' ;;
+    lighttpd) /usr/sbin/lighttpd -v 2>&1 | sed -n '1s/ .*//p' ;;
+    h2o) /usr/bin/h2o --version 2>&1 | head -n 1 | sed 's/ version /\//' ;;
+    esac
+}
+
+server_installed() {
+    case $1 in
+    tinyhttpd) [ -x "$TINYHTTPD_BIN" ] ;;
+    nginx) [ -x /usr/sbin/nginx ] ;;
+    lighttpd) [ -x /usr/sbin/lighttpd ] ;;
+    h2o) [ -x /usr/bin/h2o ] ;;
+    *) return 1 ;;
+    esac
+}
+
+declare -A PORT PID RSS_START
+
+# Start server $1 and wait until it answers; 1 if it does not.
+start_server() {
+    local name=$1 d port code
+    d=$(state_dir "$name")
+    port=$(free_port)
+    "conf_$name" "$d" "$port"
+    if [ -n "$RUN_USER" ]; then
+        start_bg setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups -- \
+            "${CMD[@]}" >"$d/stdout.log" 2>"$d/stderr.log" </dev/null
+    else
+        start_bg "${CMD[@]}" >"$d/stdout.log" 2>"$d/stderr.log" </dev/null
+    fi
+    PID[$name]=$LAST_PID
+    PORT[$name]=$port
+    for _ in $(seq 100); do
+        if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+            cat "$d"/stderr.log "$d"/error.log 2>/dev/null | tail -n 20 >&2
+            return 1
+        fi
+        code=$(curl -s -o /dev/null -w '%{http_code}:%{size_download}' --max-time 1 \
+            "http://127.0.0.1:$port/index.html" 2>/dev/null)
+        if [ "$code" = "200:1024" ]; then
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+                "http://127.0.0.1:$port/missing.html")
+            if [ "$code" != 404 ]; then
+                say "$name answers $code, not 404, for a missing file"
+                return 1
+            fi
+            read -r RSS_START["$name"] _ < <(rss_threads "${PID[$name]}")
+            say "$name $(server_version "$name") on 127.0.0.1:$port (PID ${PID[$name]})"
+            return 0
+        fi
+        sleep 0.1
+    done
+    say "$name does not answer on port $port"
+    return 1
+}
+
