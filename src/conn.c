@@ -136,9 +136,7 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
     pthread_mutex_unlock(&t->free_lock);
 
     struct conn *c = &t->slots[idx];
-    char *keep_buf = c->buf;        /* a freed slot may keep no buffer; see conn_close */
-    memset(c, 0, sizeof *c);
-    c->buf = keep_buf;
+    memset(c, 0, sizeof *c);       /* conn_close left no buffer behind */
     c->fd = fd;
     c->index = idx;
     c->table = t;

@@ -316,7 +316,7 @@ static void dispatch(struct server *s, struct conn *c, int64_t now)
     }
 }
 
-static void retry_run(struct server *s, int64_t now)
+static void retry_run(struct server *s)
 {
     while (s->retry_head != NULL) {
         struct conn *c = s->retry_head;
@@ -336,7 +336,6 @@ static void retry_run(struct server *s, int64_t now)
     }
     if (s->retry_head == NULL)
         s->retry_tail = NULL;
-    (void)now;
 }
 
 static void handle_conn_event(struct server *s, struct conn *c, int64_t now)
@@ -615,7 +614,7 @@ int server_run(struct server *s)
                 s->forced = true;
                 atomic_store(&s->table.forced, true);
                 sweep(s, now);
-                retry_run(s, now);
+                retry_run(s);
             }
             if (s->forced) {
                 if (forced_until == 0)
@@ -652,7 +651,7 @@ int server_run(struct server *s)
                 handle_conn_event(s, p, now);
         }
         if (s->retry_head)
-            retry_run(s, now);
+            retry_run(s);
         if (!s->accepting && !s->stopping && now >= s->accept_resume_ms &&
             atomic_load(&s->table.active) < s->table.capacity)
             set_accepting(s, true);
