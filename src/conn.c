@@ -413,14 +413,25 @@ static void head_end(struct conn *c)
         out_lit(c, "\r\n");
 }
 
-/* The built-in page for status into buf; returns its length. */
-static int builtin_page(char *buf, size_t len, int status)
+/* The built-in page for status; *len gets its length.  The last one made
+ * is kept per thread (a flood of 404s formats it once). */
+static const char *builtin_page(int status, size_t *len)
 {
-    int n = snprintf(buf, len,
-                     "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
-                     "<body><h1>%d %s</h1></body></html>\n",
-                     status, http_reason(status), status, http_reason(status));
-    return n < 0 ? 0 : n >= (int)len ? (int)len - 1 : n;
+    static _Thread_local struct {
+        int status;
+        size_t len;
+        char text[256];
+    } page;
+    if (page.status != status) {
+        int n = snprintf(page.text, sizeof page.text,
+                         "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
+                         "<body><h1>%d %s</h1></body></html>\n",
+                         status, http_reason(status), status, http_reason(status));
+        page.len = n < 0 ? 0 : n >= (int)sizeof page.text ? sizeof page.text - 1 : (size_t)n;
+        page.status = status;
+    }
+    *len = page.len;
+    return page.text;
 }
 
 /*
@@ -431,21 +442,25 @@ static int builtin_page(char *buf, size_t len, int status)
 static void respond_error(struct conn *c, int status, const char *extra)
 {
     struct fileserve_plan plan = { .status = status, .fd = -1 };
-    char body[256];
-    int blen = 0;
+    char page[FCACHE_MAX_FILE];
 
     if (c->file_fd >= 0)
         close(c->file_fd);
     c->file_fd = -1;
     c->file_off = c->file_end = 0;
     if (c->site != NULL && status != 408 && status != 503)
-        fileserve_error_page(c->site, &plan);
-    if (plan.fd < 0)
-        blen = builtin_page(body, sizeof body, status);
+        fileserve_error_page(c->site, &plan, page, out_cap(c->table) - HEAD_ROOM);
+    if (plan.fd < 0 && plan.data == NULL) {
+        size_t len;
+        plan.data = builtin_page(status, &len);
+        plan.length = len;
+    }
 
     head_begin(c, status);
-    out_add(c, "Content-Type: text/html\r\nContent-Length: %" PRIu64 "\r\n%s",
-            plan.fd >= 0 ? plan.length : (uint64_t)blen, extra);
+    out_lit(c, "Content-Type: text/html\r\nContent-Length: ");
+    out_u64(c, plan.length);
+    out_lit(c, "\r\n");
+    out_str(c, extra);
     head_end(c);
     if (c->head_only) {
         if (plan.fd >= 0)
@@ -456,9 +471,10 @@ static void respond_error(struct conn *c, int status, const char *extra)
         c->file_fd = plan.fd;
         c->file_off = 0;
         c->file_end = plan.length;
+    } else if (out_mem(c, plan.data, (size_t)plan.length)) {
+        c->inline_len = (uint32_t)plan.length;
     } else {
-        out_mem(c, body, (size_t)blen);
-        c->inline_len = (uint32_t)blen;
+        c->keep_alive = false;     /* not reached: HEAD_ROOM holds any head */
     }
 }
 
@@ -486,8 +502,8 @@ static void remember_request(struct conn *c, const struct http_request *req,
  * and the path keeps the client's own spelling. */
 static void redirect_slash(struct conn *c, const struct http_request *req)
 {
-    char body[256];
-    int blen = builtin_page(body, sizeof body, 301);
+    size_t blen;
+    const char *body = builtin_page(301, &blen);
     size_t plen = req->target_len, qlen = 0;
     const char *q = path_query(req->target, req->target_len, &qlen);
     const char *end = memchr(req->target, '?', plen);
@@ -499,11 +515,11 @@ static void redirect_slash(struct conn *c, const struct http_request *req)
     head_begin(c, 301);
     out_add(c, "Location: ");
     out_mem(c, req->target, plen);
-    out_add(c, "/%s%.*s\r\nContent-Type: text/html\r\nContent-Length: %d\r\n", q ? "?" : "",
+    out_add(c, "/%s%.*s\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n", q ? "?" : "",
             (int)qlen, q ? q : "", blen);
     head_end(c);
     if (!c->head_only) {
-        out_mem(c, body, (size_t)blen);
+        out_mem(c, body, blen);
         c->inline_len = (uint32_t)blen;
     }
 }
@@ -890,14 +906,15 @@ void conn_job(void *arg)
 
 void conn_reject(struct conn *c, int status, int64_t now_ms)
 {
-    char body[256], msg[768];
-    int blen = builtin_page(body, sizeof body, status);
+    char msg[768];
+    size_t blen;
+    const char *body = builtin_page(status, &blen);
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: " SERVER_NAME "\r\n"
-                     "Content-Type: text/html\r\nContent-Length: %d\r\n%s"
-                     "Connection: close\r\n\r\n%s",
+                     "Content-Type: text/html\r\nContent-Length: %zu\r\n%s"
+                     "Connection: close\r\n\r\n%.*s",
                      status, http_reason(status), date_now(), blen,
-                     status == 503 ? "Retry-After: 1\r\n" : "", body);
+                     status == 503 ? "Retry-After: 1\r\n" : "", (int)blen, body);
     if (send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         log_debug("send %d to %s: %s", status, c->peer, strerror(errno));
     c->status = status;

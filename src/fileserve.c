@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "fcache.h"
+#include "fwatch.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
@@ -53,7 +54,11 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->root = strdup(c->document_root);
     s->index = strdup(c->index);
     s->mime = mime_new(c->mime_types && *c->mime_types ? c->mime_types : NULL, &mime_errno);
-    s->cache = fcache_new(FILESERVE_CACHE_ENTRIES, FILESERVE_CACHE_BYTES);
+    s->watch = fwatch_new(s->root_fd);
+    if (s->watch == NULL)
+        log_info("document_root '%s': no inotify (%s); cached files are checked on every use",
+                 c->document_root, strerror(errno));
+    s->cache = fcache_new(FILESERVE_CACHE_ENTRIES, FILESERVE_CACHE_BYTES, s->watch);
     if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL) {
         fileserve_site_unref(s);
         goto nomem;
@@ -93,6 +98,7 @@ void fileserve_site_unref(struct site *s)
     free(s->index);
     mime_free(s->mime);
     fcache_free(s->cache);
+    fwatch_free(s->watch);
     free(s);
 }
 
@@ -250,24 +256,30 @@ static bool same_file(const struct stat *st, const struct stat *cached)
            st->st_mtim.tv_nsec == cached->st_mtim.tv_nsec && S_ISREG(st->st_mode);
 }
 
+enum lookup { MISS, HIT, ABSENT };
+
 /*
- * The cached copy of the file that key names, if the file is still the same
- * one: its inode, size and modification time, found by a stat of its path
- * below the root, match.  (A path that now leads elsewhere, even out of the
- * root through a symlink, cannot match the inode that was opened safely.)
+ * The cached answer for key.  A watched entry is current by construction
+ * (fcache_changed drops it at the first change).  A checked one is
+ * compared with a fresh stat of its path below the root: inode, size and
+ * modification time must match.  (A path that now leads elsewhere, even
+ * out of the root through a symlink, cannot match the inode that was
+ * opened safely.)
  */
-static bool cache_hit(const struct site *site, const char *key, char *body, size_t cap,
-                      struct fcache_hit *hit)
+static enum lookup cache_lookup(const struct site *site, const char *key, char *body,
+                                size_t cap, struct fcache_hit *hit)
 {
     struct stat now;
     ssize_t n = fcache_get(site->cache, key, body, cap, hit);
 
     if (n < 0)
-        return false;
+        return MISS;
+    if (hit->watched)
+        return hit->absent ? ABSENT : HIT;
     if (fstatat(site->root_fd, hit->rel, &now, 0) == 0 && same_file(&now, &hit->st))
-        return true;
+        return HIT;
     fcache_drop(site->cache, key);
-    return false;
+    return MISS;
 }
 
 /* Read all of a small file into body; false if it changed size meanwhile. */
@@ -284,6 +296,56 @@ static bool read_whole(int fd, char *body, size_t size)
     }
     char extra;
     return pread(fd, &extra, 1, (off_t)size) == 0;
+}
+
+/*
+ * fd is the regular file rel, *st its stat, small enough for body: read it
+ * into body and cache it under key.  The watches go on first, so a change
+ * after them is reported; a second fstat catches one between the first and
+ * the read.  Returns false (body unusable, fd untouched) when the file
+ * changed meanwhile.
+ */
+static bool load_small(const struct site *site, const char *key, const char *rel, int fd,
+                       struct stat *st, char *body)
+{
+    int wds[FWATCH_MAX_DEPTH], nwds = -1;
+    uint64_t gen = fcache_generation(site->cache);
+    struct stat again, at_path;
+
+    if (site->watch != NULL)
+        nwds = fwatch_path(site->watch, rel, true, wds);
+    if (!read_whole(fd, body, (size_t)st->st_size) || fstat(fd, &again) < 0 ||
+        !same_file(&again, st)) {
+        if (nwds > 0)
+            fwatch_release(site->watch, wds, (unsigned)nwds);
+        return false;
+    }
+    /* The watched path must name the inode that was read (not a symlink). */
+    if (nwds > 0 && (fstatat(site->root_fd, rel, &at_path, AT_SYMLINK_NOFOLLOW) < 0 ||
+                     at_path.st_dev != st->st_dev || at_path.st_ino != st->st_ino)) {
+        fwatch_release(site->watch, wds, (unsigned)nwds);
+        nwds = 0;
+    }
+    fcache_put(site->cache, key, rel, st, mime_lookup(site->mime, rel, strlen(rel)), body,
+               (size_t)st->st_size, wds, nwds > 0 ? (unsigned)nwds : 0, gen);
+    return true;
+}
+
+/* rel (open said ENOENT) is absent: remember it, when it can be watched. */
+static void remember_absent(const struct site *site, const char *key, const char *rel)
+{
+    int wds[FWATCH_MAX_DEPTH], nwds;
+    uint64_t gen = fcache_generation(site->cache);
+    struct stat st;
+
+    if (site->watch == NULL || (nwds = fwatch_path(site->watch, rel, false, wds)) <= 0)
+        return;
+    /* Still absent now that the watches are on?  (Not even a symlink.) */
+    if (fstatat(site->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
+        fwatch_release(site->watch, wds, (unsigned)nwds);
+        return;
+    }
+    fcache_put(site->cache, key, rel, NULL, NULL, NULL, 0, wds, (unsigned)nwds, gen);
 }
 
 void fileserve_resolve(const struct site *site, const struct http_request *req,
@@ -310,15 +372,23 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     if (body_cap > FCACHE_MAX_FILE)
         body_cap = FCACHE_MAX_FILE;
     memcpy(key, path, (size_t)n + 1);
-    if (cache_hit(site, key, body, body_cap, &hit)) {
+    switch (cache_lookup(site, key, body, body_cap, &hit)) {
+    case HIT:
         fd = -1;
         st = hit.st;
         plan->data = body;
         plan->content_type = hit.content_type;
         goto have_file;
+    case ABSENT:
+        plan->status = 404;
+        return;
+    case MISS:
+        break;
     }
     fd = open_beneath(site->root_fd, path[1] ? path + 1 : ".");
     if (fd < 0) {
+        if (fd == -ENOENT)
+            remember_absent(site, key, path + 1);
         plan->status = status_for_errno(-fd);
         return;
     }
@@ -353,9 +423,7 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     }
 
     plan->content_type = mime_lookup(site->mime, path, (size_t)n);
-    if ((size_t)st.st_size <= body_cap && read_whole(fd, body, (size_t)st.st_size)) {
-        fcache_put(site->cache, key, path + 1, &st, plan->content_type, body,
-                   (size_t)st.st_size);
+    if ((size_t)st.st_size <= body_cap && load_small(site, key, path + 1, fd, &st, body)) {
         close(fd);
         fd = -1;
         plan->data = body;
@@ -398,22 +466,72 @@ fail:
     plan->data = NULL;
 }
 
-void fileserve_error_page(const struct site *site, struct fileserve_plan *plan)
+void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, char *body,
+                          size_t body_cap)
 {
-    char name[16];
+    char key[16] = "/000.html";
     struct stat st;
+    struct fcache_hit hit;
 
-    snprintf(name, sizeof name, "%d.html", plan->status);
-    int fd = open_beneath(site->root_fd, name);
-    if (fd < 0)
+    if (plan->status < 100 || plan->status > 999)
         return;
+    key[1] = (char)('0' + plan->status / 100);
+    key[2] = (char)('0' + plan->status / 10 % 10);
+    key[3] = (char)('0' + plan->status % 10);
+    if (body_cap > FCACHE_MAX_FILE)
+        body_cap = FCACHE_MAX_FILE;
+    switch (cache_lookup(site, key, body, body_cap, &hit)) {
+    case HIT:
+        plan->data = body;
+        plan->length = (uint64_t)hit.st.st_size;
+        goto found;
+    case ABSENT:
+        return;
+    case MISS:
+        break;
+    }
+    int fd = open_beneath(site->root_fd, key + 1);
+    if (fd < 0) {
+        if (fd == -ENOENT)
+            remember_absent(site, key, key + 1);
+        return;
+    }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return;
     }
-    plan->fd = fd;
-    plan->offset = 0;
     plan->length = (uint64_t)st.st_size;
+    if ((size_t)st.st_size <= body_cap && load_small(site, key, key + 1, fd, &st, body)) {
+        close(fd);
+        plan->data = body;
+    } else {
+        plan->fd = fd;
+    }
+found:
+    plan->offset = 0;
     plan->size = plan->length;
     plan->content_type = "text/html";
+}
+
+int fileserve_site_watch_fd(const struct site *site)
+{
+    return site->watch != NULL ? fwatch_fd(site->watch) : -1;
+}
+
+static void changed(void *arg, int wd, const char *name)
+{
+    fcache_changed(arg, wd, name);
+}
+
+void fileserve_site_changes(struct site *site)
+{
+    if (site->watch != NULL && fwatch_read(site->watch, changed, site->cache) < 0) {
+        log_err("reading inotify events: %s; emptying the cache", strerror(errno));
+        fcache_changed(site->cache, -1, NULL);
+    }
+}
+
+void fileserve_site_retire(struct site *site)
+{
+    fcache_retire(site->cache);
 }

@@ -20,6 +20,7 @@
 
 struct conf;
 struct fcache;
+struct fwatch;
 struct mime;
 
 struct site {
@@ -28,7 +29,8 @@ struct site {
     char *root;                    /* document_root as configured, for messages */
     char *index;
     struct mime *mime;
-    struct fcache *cache;          /* small files, checked on every use */
+    struct fwatch *watch;          /* inotify on what the cache holds, or NULL */
+    struct fcache *cache;          /* small files and absent paths */
     unsigned header_timeout;       /* seconds */
     unsigned keepalive_timeout;
     unsigned send_timeout;
@@ -76,10 +78,26 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
                        char *body, size_t body_cap);
 
 /*
- * Open the custom page "<status>.html" at the top of the document root, if
- * there is a regular file of that name, into plan (fd, length, type);
- * otherwise leave plan->fd at -1.  The status is unchanged.
+ * Find the custom page "<status>.html" at the top of the document root, if
+ * there is a regular file of that name, and fill plan: length, type, and
+ * either data (body, when it is small enough for body_cap and the cache)
+ * or an open fd.  Otherwise leave plan->data NULL and plan->fd at -1.  The
+ * status is unchanged.
  */
-void fileserve_error_page(const struct site *site, struct fileserve_plan *plan);
+void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, char *body,
+                          size_t body_cap);
+
+/*
+ * The descriptor that becomes readable when files below the document root
+ * change (for epoll), or -1 when there is none.  The event loop then calls
+ * fileserve_site_changes, which drops what the changes make stale from the
+ * cache; it must do so before it hands on requests that arrived with them.
+ */
+int fileserve_site_watch_fd(const struct site *site);
+void fileserve_site_changes(struct site *site);
+
+/* The site is being replaced (reload) and its changes are no longer read:
+ * stop caching in it. */
+void fileserve_site_retire(struct site *site);
 
 #endif

@@ -10,7 +10,9 @@
  * job parks it again; a worker never waits on a client.  Four times a second
  * the loop sweeps the connection table for deadlines (408 for a head that did
  * not arrive in time, silent close of idle keep-alive connections), gives
- * the buffers of idle connections back, and refreshes STATUS=.
+ * the buffers of idle connections back, and refreshes STATUS=.  It also
+ * reads the site's inotify descriptor, first in every batch of events, so a
+ * request that comes after a change to a file never gets the cached copy.
  *
  * Bounds: at max_connections the loop stops polling the listeners and the
  * kernel backlog holds the rest; when the job queue is full a request gets
@@ -72,6 +74,7 @@ struct server {
     unsigned rejected;             /* 503s not yet logged */
     int64_t rejected_log_ms;       /* when they were last logged */
     struct site *site;
+    int watch_fd;                  /* the site's, in the epoll set, or -1 */
     struct pool *pool;
     int epfd;
     int wake_fd;
@@ -183,7 +186,7 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
         return NULL;
     }
     s->conf = conf;
-    s->epfd = s->wake_fd = s->sig_fd = -1;
+    s->epfd = s->wake_fd = s->sig_fd = s->watch_fd = -1;
     if (open_listeners(s, err, errlen) < 0)
         goto fail;
     s->site = fileserve_site_new(conf, err, errlen);
@@ -409,6 +412,26 @@ static void begin_shutdown(struct server *s, const char *why, int64_t now)
     sweep(s, now);
 }
 
+/* Poll the current site's change descriptor instead of the previous one's. */
+static void watch_site(struct server *s)
+{
+    int fd = fileserve_site_watch_fd(s->site);
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->watch_fd };
+
+    if (s->watch_fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->watch_fd, NULL) < 0)
+        log_err("epoll_ctl del inotify: %s", strerror(errno));
+    s->watch_fd = -1;
+    if (fd < 0)
+        return;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        /* Without its change events the cache cannot be trusted. */
+        log_err("epoll_ctl add inotify: %s; not caching files", strerror(errno));
+        fileserve_site_retire(s->site);
+        return;
+    }
+    s->watch_fd = fd;
+}
+
 /* Keep the restart-only settings of the running configuration in next. */
 static void keep_restart_settings(struct conf *next, struct conf *running)
 {
@@ -456,8 +479,11 @@ static void reload(struct server *s)
     if (changed[0] != '\0')
         log_warn("reload: %s changed; this takes effect only after a restart", changed);
     keep_restart_settings(next, s->conf);
-    fileserve_site_unref(s->site);
+    struct site *old = s->site;
     s->site = site;
+    watch_site(s);                 /* while the old descriptor is still open */
+    fileserve_site_retire(old);
+    fileserve_site_unref(old);
     log_set_level(next->log_level);
     conf_free(s->conf);
     free(s->conf);
@@ -570,6 +596,7 @@ static int setup_loop(struct server *s)
             goto epoll_fail;
     }
     s->accepting = true;
+    watch_site(s);
 
     s->pool = pool_new(s->conf->pool_size, s->conf->queue_size);
     if (s->pool == NULL) {
@@ -639,8 +666,17 @@ int server_run(struct server *s)
             break;
         }
         now = conn_now_ms();
+        /* File changes first: the requests in this batch may follow them. */
+        for (int i = 0; i < n; i++) {
+            if (events[i].data.ptr == &s->watch_fd) {
+                fileserve_site_changes(s->site);
+                break;
+            }
+        }
         for (int i = 0; i < n; i++) {
             void *p = events[i].data.ptr;
+            if (p == &s->watch_fd)
+                continue;
             if (p == &s->sig_fd)
                 handle_signals(s, now);
             else if (p == &s->wake_fd)
