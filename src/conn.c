@@ -779,6 +779,7 @@ static bool send_and_finish(struct conn *c)
             /* The socket still takes data, so no event would wake a parked
              * connection: queue it behind the others instead (or, with the
              * queue full, just go on). */
+            c->from_event = false;
             if (pool_execute(c->table->pool, conn_job, c) == 0)
                 return false;
             break;
@@ -810,6 +811,7 @@ static void serve(struct conn *c)
     struct conn_table *t = c->table;
     size_t cap = t->max_header_size;
     struct http_request req;
+    bool first = true;
 
     for (;;) {
         bool short_read = false;
@@ -858,6 +860,15 @@ static void serve(struct conn *c)
 
         int r = http_parse_request(c->buf, c->in_len, c->parse_last, &req);
         if (r > 0) {
+            /* The loop reads file changes before it hands on a connection
+             * that epoll reported readable, so the first request of such a
+             * job was sent before any change the loop has not read.  Any
+             * other (a new connection's, a pipelined one, one read after an
+             * event the job took over) may have been sent after a change
+             * still unread: read the changes now. */
+            if (!first || !c->from_event)
+                fileserve_site_changes(c->site);
+            first = false;
             answer(c, &req, r);
             if (!send_and_finish(c))
                 return;

@@ -85,6 +85,7 @@ struct conn {
     char peer[INET6_ADDRSTRLEN];
     struct conn *next_retry;       /* loop-private list of jobs the full queue refused */
     bool retry_queued;             /* on that list (and not armed in epoll) */
+    bool from_event;               /* the job was started by an epoll event (serve()) */
 };
 
 /* What the loop and the connections share; owned by the server. */

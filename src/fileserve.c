@@ -248,12 +248,16 @@ static bool if_range_holds(const struct http_req_info *info, const struct filese
     return http_parse_date(h->value, h->value_len, &t) && t == plan->mtime;
 }
 
-/* Whether st still describes the file that cached was taken from. */
+/* Whether st still describes the file that cached was taken from: the
+ * same inode, unchanged since (ctime moves with content, mode and links). */
 static bool same_file(const struct stat *st, const struct stat *cached)
 {
     return st->st_dev == cached->st_dev && st->st_ino == cached->st_ino &&
            st->st_size == cached->st_size && st->st_mtim.tv_sec == cached->st_mtim.tv_sec &&
-           st->st_mtim.tv_nsec == cached->st_mtim.tv_nsec && S_ISREG(st->st_mode);
+           st->st_mtim.tv_nsec == cached->st_mtim.tv_nsec &&
+           st->st_ctim.tv_sec == cached->st_ctim.tv_sec &&
+           st->st_ctim.tv_nsec == cached->st_ctim.tv_nsec && st->st_mode == cached->st_mode &&
+           S_ISREG(st->st_mode);
 }
 
 enum lookup { MISS, HIT, ABSENT };

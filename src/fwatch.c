@@ -125,6 +125,9 @@ struct fwatch *fwatch_new(int root_fd)
     if (wd < 0)
         goto fail;
     inotify_rm_watch(fw->fd, wd);
+    char drain[256] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(fw->fd, drain, sizeof drain) > 0)
+        ;                          /* the removal's IN_IGNORED */
     e = pthread_mutex_init(&fw->lock, NULL);
     if (e != 0) {
         errno = e;
@@ -161,7 +164,8 @@ static int add_locked(struct fwatch *fw, const char *path, uint32_t mask)
 {
     if ((fw->used + 1) * 2 > fw->cap && grow(fw) < 0)
         return -1;
-    int wd = inotify_add_watch(fw->fd, path, mask);
+    /* IN_MASK_ADD: a watch shared with another path keeps what it had. */
+    int wd = inotify_add_watch(fw->fd, path, mask | IN_MASK_ADD);
     if (wd < 0)
         return -1;
     struct slot *s = lookup(fw, wd);
@@ -262,8 +266,11 @@ int fwatch_read(struct fwatch *fw, void (*fn)(void *arg, int wd, const char *nam
             const struct inotify_event *ev = (const struct inotify_event *)p;
             if (ev->mask & IN_Q_OVERFLOW)
                 fn(arg, -1, NULL);
-            else
+            else if (!(ev->mask & IN_IGNORED))
                 fn(arg, ev->wd, ev->len > 0 ? ev->name : NULL);
+            /* IN_IGNORED follows a removal: by fwatch_release, when nobody
+             * uses the watch any more, or by the kernel, after an
+             * IN_DELETE_SELF or IN_UNMOUNT that was reported. */
             p += sizeof *ev + ev->len;
         }
     }

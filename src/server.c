@@ -227,7 +227,7 @@ static void set_accepting(struct server *s, bool on)
         log_debug("at max_connections (%u); not accepting", s->table.capacity);
 }
 
-static void dispatch(struct server *s, struct conn *c, int64_t now);
+static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now);
 
 static void accept_some(struct server *s, struct listener *l)
 {
@@ -266,7 +266,7 @@ static void accept_some(struct server *s, struct listener *l)
         int64_t now = conn_now_ms();
         struct conn *c = conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, now);
         if (c != NULL)
-            dispatch(s, c, now);
+            dispatch(s, c, false, now);
     }
 }
 
@@ -281,8 +281,10 @@ static void retry_push(struct server *s, struct conn *c)
     s->retry_tail = c;
 }
 
-/* Hand a ready connection that the loop owns to the pool. */
-static void dispatch(struct server *s, struct conn *c, int64_t now)
+/* Hand a connection that the loop owns to the pool.  from_event: epoll
+ * reported input on it, in a batch whose file changes were read first;
+ * false for one just accepted, or ready only for output. */
+static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now)
 {
     if (c->state == CONN_LINGER) {
         conn_linger_read(c);
@@ -297,6 +299,7 @@ static void dispatch(struct server *s, struct conn *c, int64_t now)
         fileserve_site_unref(c->site);
         c->site = fileserve_site_ref(s->site);
     }
+    c->from_event = from_event;
     atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
     int r = pool_execute(s->pool, conn_job, c);
     if (r == 0)
@@ -341,7 +344,7 @@ static void retry_run(struct server *s)
         s->retry_tail = NULL;
 }
 
-static void handle_conn_event(struct server *s, struct conn *c, int64_t now)
+static void handle_conn_event(struct server *s, struct conn *c, uint32_t events, int64_t now)
 {
     int owner = atomic_load_explicit(&c->owner, memory_order_acquire);
 
@@ -357,7 +360,8 @@ static void handle_conn_event(struct server *s, struct conn *c, int64_t now)
      * retry list. */
     if (owner != CONN_LOOP || c->retry_queued)
         return;
-    dispatch(s, c, now);
+    /* Only input says the client sent something before this batch. */
+    dispatch(s, c, (events & EPOLLIN) != 0, now);
 }
 
 /* Deadlines, idle buffers, and (when stopping) idle connections. */
@@ -684,7 +688,7 @@ int server_run(struct server *s)
             else if (is_listener(s, p))
                 accept_some(s, p);
             else
-                handle_conn_event(s, p, now);
+                handle_conn_event(s, p, events[i].events, now);
         }
         if (s->retry_head)
             retry_run(s);
