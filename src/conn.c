@@ -171,20 +171,28 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
 }
 
 /*
- * Make sure epoll watches c.  A connection is added once, edge-triggered
- * for both directions, and never modified again: no epoll_ctl per request.
- * Edge-triggered means an event comes only when something new happens, so
- * whoever parks a connection must first have read until EAGAIN (or be
- * waiting for write space after a short write).  0, or -1 with errno set.
+ * Make sure epoll watches c for input, and for output space when out is
+ * set.  A connection is added once, edge-triggered, and modified only when
+ * a response has to wait for output space (and once more when the next
+ * request is awaited), so a request costs no epoll_ctl, and the loop is not
+ * woken for output space nobody waits for.  Edge-triggered means an event
+ * comes only when something new happens, so whoever parks a connection
+ * must first have read until EAGAIN (or be waiting for write space after a
+ * short write); adding or modifying reports what is ready at once, so
+ * nothing is missed in between.  0, or -1 with errno set.
  */
-static int conn_arm(struct conn *c)
+static int conn_arm(struct conn *c, bool out)
 {
-    if (c->registered)
+    if (c->registered && c->armed_out == out)
         return 0;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c };
-    if (epoll_ctl(c->table->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLRDHUP | EPOLLET | (out ? EPOLLOUT : 0u),
+        .data.ptr = c,
+    };
+    if (epoll_ctl(c->table->epfd, c->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) < 0)
         return -1;
     c->registered = true;
+    c->armed_out = out;
     return 0;
 }
 
@@ -234,10 +242,10 @@ void conn_trim(struct conn *c)
  * CONN_JOB_EVENT instead of dispatching it): we still own it and must look
  * at the socket again, since that event will not come a second time.
  */
-static bool conn_park(struct conn *c, int64_t deadline)
+static bool conn_park(struct conn *c, int64_t deadline, bool out)
 {
     c->deadline_ms = deadline;
-    if (conn_arm(c) < 0) {
+    if (conn_arm(c, out) < 0) {
         log_err("epoll_ctl fd %d: %s", c->fd, strerror(errno));
         conn_close(c);
         return true;
@@ -264,7 +272,7 @@ static bool conn_park_read(struct conn *c)
     else
         deadline = conn_now_ms() + (int64_t)s->keepalive_timeout * 1000;
     c->state = CONN_READ;
-    return conn_park(c, deadline);
+    return conn_park(c, deadline, false);
 }
 
 /* Shut our side and drain what the client still sends, so that the kernel
@@ -301,7 +309,7 @@ static bool linger_drain(struct conn *c)
 
 void conn_linger_read(struct conn *c)
 {
-    if (!linger_drain(c) || conn_arm(c) < 0)
+    if (!linger_drain(c) || conn_arm(c, false) < 0)
         conn_close(c);
 }
 
@@ -750,7 +758,7 @@ static bool finish_response(struct conn *c)
                     conn_close(c);
                     break;
                 }
-                if (conn_park(c, c->deadline_ms))
+                if (conn_park(c, c->deadline_ms, false))
                     break;
             }
         } else {
@@ -772,7 +780,7 @@ static bool send_and_finish(struct conn *c)
         case SEND_DONE:
             return finish_response(c);
         case SEND_AGAIN:
-            if (conn_park(c, conn_now_ms() + (int64_t)c->site->send_timeout * 1000))
+            if (conn_park(c, conn_now_ms() + (int64_t)c->site->send_timeout * 1000, true))
                 return false;
             break;                 /* an event came meanwhile: try again */
         case SEND_YIELD:

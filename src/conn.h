@@ -48,6 +48,7 @@ struct conn {
     int fd;
     enum conn_state state;
     bool registered;               /* added to epoll (it is not until it first waits) */
+    bool armed_out;                /* epoll also reports output space */
     bool drained;                  /* the last read emptied the socket */
     unsigned index;                /* slot in the table */
     struct conn_table *table;

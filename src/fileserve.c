@@ -535,6 +535,11 @@ void fileserve_site_changes(struct site *site)
     }
 }
 
+bool fileserve_site_busy(struct site *site)
+{
+    return site->watch != NULL && fwatch_busy(site->watch);
+}
+
 void fileserve_site_retire(struct site *site)
 {
     fcache_retire(site->cache);

@@ -96,6 +96,11 @@ void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, 
 int fileserve_site_watch_fd(const struct site *site);
 void fileserve_site_changes(struct site *site);
 
+/* Whether changes are being read in another thread (a worker reads them
+ * too, see conn.c): then the loop calls fileserve_site_changes as well,
+ * which waits until they have been acted on. */
+bool fileserve_site_busy(struct site *site);
+
 /* The site is being replaced (reload) and its changes are no longer read:
  * stop caching in it. */
 void fileserve_site_retire(struct site *site);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ struct fwatch {
     int root_fd;
     char prefix[40];               /* "/proc/self/fd/<root_fd>" */
     pthread_mutex_t lock;          /* guards the table and the watch calls */
+    pthread_mutex_t read_lock;     /* one reader at a time, through its callbacks */
+    atomic_bool reading;           /* a reader holds read_lock */
     struct slot *slots;
     size_t cap;                    /* a power of two */
     size_t used;
@@ -133,6 +136,13 @@ struct fwatch *fwatch_new(int root_fd)
         errno = e;
         goto fail;
     }
+    e = pthread_mutex_init(&fw->read_lock, NULL);
+    if (e != 0) {
+        pthread_mutex_destroy(&fw->lock);
+        errno = e;
+        goto fail;
+    }
+    atomic_init(&fw->reading, false);
     return fw;
 fail:
     e = errno;
@@ -150,6 +160,7 @@ void fwatch_free(struct fwatch *fw)
         return;
     close(fw->fd);                 /* removes every watch */
     pthread_mutex_destroy(&fw->lock);
+    pthread_mutex_destroy(&fw->read_lock);
     free(fw->slots);
     free(fw);
 }
@@ -251,16 +262,27 @@ void fwatch_release(struct fwatch *fw, const int *wds, unsigned n)
     pthread_mutex_unlock(&fw->lock);
 }
 
+bool fwatch_busy(struct fwatch *fw)
+{
+    return atomic_load(&fw->reading);
+}
+
 int fwatch_read(struct fwatch *fw, void (*fn)(void *arg, int wd, const char *name), void *arg)
 {
     char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int ret = 0;
 
+    /* Reading and acting on the changes is one step: a second reader that
+     * found the queue empty must not go on before the first is done. */
+    pthread_mutex_lock(&fw->read_lock);
+    atomic_store(&fw->reading, true);
     for (;;) {
         ssize_t n = read(fw->fd, buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return errno == EAGAIN ? 0 : -1;
+            ret = errno == EAGAIN ? 0 : -1;
+            break;
         }
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
@@ -274,4 +296,9 @@ int fwatch_read(struct fwatch *fw, void (*fn)(void *arg, int wd, const char *nam
             p += sizeof *ev + ev->len;
         }
     }
+    int e = errno;
+    atomic_store(&fw->reading, false);
+    pthread_mutex_unlock(&fw->read_lock);
+    errno = e;
+    return ret;
 }

@@ -55,7 +55,13 @@ void fwatch_release(struct fwatch *fw, const int *wds, unsigned n);
  * the watched file or directory itself changed).  wd is -1 when changes
  * were lost (the kernel queue overflowed): everything may have changed.
  * Returns 0, or -1 with errno set on a read error other than EAGAIN.
+ * Readers take turns: one that finds nothing left to read returns only
+ * after another has finished acting on what it read.
  */
 int fwatch_read(struct fwatch *fw, void (*fn)(void *arg, int wd, const char *name), void *arg);
+
+/* Whether a fwatch_read is under way (in another thread): changes may
+ * have been read and not yet acted on. */
+bool fwatch_busy(struct fwatch *fw);
 
 #endif

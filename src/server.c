@@ -670,13 +670,14 @@ int server_run(struct server *s)
             break;
         }
         now = conn_now_ms();
-        /* File changes first: the requests in this batch may follow them. */
-        for (int i = 0; i < n; i++) {
-            if (events[i].data.ptr == &s->watch_fd) {
-                fileserve_site_changes(s->site);
-                break;
-            }
-        }
+        /* File changes first: the requests in this batch may follow them.
+         * A worker may have read them from under epoll's nose and still be
+         * acting on them; then wait for it. */
+        bool changes = s->watch_fd >= 0 && fileserve_site_busy(s->site);
+        for (int i = 0; i < n && !changes; i++)
+            changes = events[i].data.ptr == &s->watch_fd;
+        if (changes)
+            fileserve_site_changes(s->site);
         for (int i = 0; i < n; i++) {
             void *p = events[i].data.ptr;
             if (p == &s->watch_fd)
