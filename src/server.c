@@ -420,7 +420,11 @@ static void begin_shutdown(struct server *s, const char *why, int64_t now)
 static void watch_site(struct server *s)
 {
     int fd = fileserve_site_watch_fd(s->site);
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->watch_fd };
+    /* Edge-triggered: on the ready list only while changes wait unread
+     * (workers read them too), so a batch that holds a request sent after
+     * a change holds the change as well, but for a race within one
+     * epoll_wait (see the cache's guarantee in tinyhttpd.conf(5)). */
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &s->watch_fd };
 
     if (s->watch_fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->watch_fd, NULL) < 0)
         log_err("epoll_ctl del inotify: %s", strerror(errno));

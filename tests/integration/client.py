@@ -47,6 +47,25 @@ Subcommands (see lib.sh for how they are used):
       all are set up, then keep them open until killed or --timeout.
       When every connection has been closed by the server, print
       "ALLCLOSED <ms>" and exit.
+
+  rewrite [--port P] [--timeout S] --file F [--count N] [--format T]
+          [--mode M] PATH
+      Whether a change to file F is seen by the very next request for
+      PATH: N times, rewrite F in place (O_TRUNC and write) with T % i
+      (default "rw-%06d\n", the same size each time) and GET PATH, which
+      must answer 200 with exactly that content.  PATH is fetched twice
+      first, so it starts out cached.  TCP_NODELAY, no sleeps.  --mode
+      lines the change and the request up:
+          keepalive  one connection: response, rewrite, request, response...
+          pipelined  one connection: request, rewrite, request, then both
+                     responses; only the second is checked, and a round
+                     whose first response breaks (the file shrank while
+                     it was sent) is skipped, on a new connection
+          connect    a new connection each time: connect, rewrite, request
+      Prints "checked N", "skipped K", "stale K" (answers with other
+      content or status), and for the first few "stale_at I expected E got
+      STATUS BODY"; or "error <text>" when a connection breaks (exit
+      status 1).
 """
 
 import argparse
@@ -437,6 +456,81 @@ def cmd_hold(args):
     return 0
 
 
+# --------------------------------------------------------------- rewrite
+
+def cmd_rewrite(args):
+    fmt = unescape(args.format)
+    req = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % args.path).encode("latin-1")
+
+    def connect():
+        s = socket.create_connection((args.host, args.port), timeout=args.timeout)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return Conn(s, time.monotonic() + args.timeout)
+
+    def rewrite(data):
+        # O_TRUNC, like the shell's >; no buffering, to keep it quick
+        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def answer(conn):
+        head, body, err = conn.read_response(False)
+        if head is None or err:
+            raise OSError(err or "connection closed")
+        st = re.match(rb"HTTP/1\.[01] ([0-9]{3})", head)
+        return (st.group(1).decode() if st else "???"), body
+
+    stale = skipped = 0
+    conn = None
+    try:
+        conn = connect()
+        for _ in range(2):
+            conn.sock.sendall(req)
+            answer(conn)
+        for i in range(1, args.count + 1):
+            want = fmt % i
+            conn.deadline = time.monotonic() + args.timeout
+            if args.mode == "keepalive":
+                rewrite(want)
+                conn.sock.sendall(req)
+            elif args.mode == "pipelined":
+                conn.sock.sendall(req)
+                rewrite(want)
+                conn.sock.sendall(req)
+                try:
+                    answer(conn)
+                except OSError:
+                    # The first request raced with the rewrite; a server
+                    # may close when the file shrinks under a response.
+                    skipped += 1
+                    conn.sock.close()
+                    conn = connect()
+                    continue
+            else:
+                conn.sock.close()
+                conn = connect()
+                rewrite(want)
+                conn.sock.sendall(req)
+            status, body = answer(conn)
+            if status != "200" or body != want:
+                stale += 1
+                if stale <= 5:
+                    out("stale_at %d expected %r got %s %r" % (i, want, status, body[:100]))
+    except OSError as e:
+        out("error %s" % e)
+        out("stale %d" % stale)
+        return 1
+    finally:
+        if conn is not None:
+            conn.sock.close()
+    out("checked %d" % args.count)
+    out("skipped %d" % skipped)
+    out("stale %d" % stale)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd_name", required=True)
@@ -479,6 +573,15 @@ def main():
     sp.add_argument("--keepalive", type=int, default=0)
     sp.add_argument("--request", default="GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
     sp.set_defaults(fn=cmd_hold)
+
+    sp = sub.add_parser("rewrite")
+    common(sp)
+    sp.add_argument("--file", required=True)
+    sp.add_argument("--count", type=int, default=100)
+    sp.add_argument("--format", default="rw-%06d\\n")
+    sp.add_argument("--mode", choices=("keepalive", "pipelined", "connect"), default="keepalive")
+    sp.add_argument("path")
+    sp.set_defaults(fn=cmd_rewrite)
 
     args = p.parse_args()
     return args.fn(args)
