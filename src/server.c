@@ -423,7 +423,7 @@ static void watch_site(struct server *s)
     /* Edge-triggered: on the ready list only while changes wait unread
      * (workers read them too), so a batch that holds a request sent after
      * a change holds the change as well, but for a race within one
-     * epoll_wait (see the cache's guarantee in tinyhttpd.conf(5)). */
+     * epoll_wait (see Caching in tinyhttpd(8)). */
     struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &s->watch_fd };
 
     if (s->watch_fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->watch_fd, NULL) < 0)

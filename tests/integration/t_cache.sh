@@ -108,7 +108,7 @@ rewrite_loop() {
             errs[$m]+="${skipped[$m]} rounds skipped"$'\n'
         # Several clients at once: the loop may read a change a few
         # microseconds after a request that followed it (a race inside one
-        # epoll_wait; tinyhttpd.conf(5), CACHING).  Rare is the promise:
+        # epoll_wait; tinyhttpd(8), Caching).  Rare is the promise:
         # at most 1 in 1000.  One client alone: none.
         local allowed=0
         [ "${clients[$m]}" -eq 1 ] || allowed=$((count * ${clients[$m]} / 1000))
