@@ -841,6 +841,9 @@ static void serve(struct conn *c)
                 if (errno == EAGAIN) {
                     if (conn_park_read(c))
                         return;
+                    /* Input came while we held c: as good as a dispatch. */
+                    if (atomic_exchange_explicit(&c->event_in, false, memory_order_relaxed))
+                        first = c->from_event = true;
                     continue;
                 }
                 log_debug("recv from %s: %s", c->peer, strerror(errno));
@@ -890,6 +893,9 @@ static void serve(struct conn *c)
                  * than try a read. */
                 if (conn_park_read(c))
                     return;
+                /* Input came while we held c: as good as a dispatch. */
+                if (atomic_exchange_explicit(&c->event_in, false, memory_order_relaxed))
+                    first = c->from_event = true;
             }
             continue;
         }

@@ -45,6 +45,7 @@ struct conn_table;
 
 struct conn {
     atomic_int owner;              /* enum conn_owner */
+    atomic_bool event_in;          /* the CONN_JOB_EVENT event was input (see serve()) */
     int fd;
     enum conn_state state;
     bool registered;               /* added to epoll (it is not until it first waits) */

@@ -300,6 +300,7 @@ static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t 
         c->site = fileserve_site_ref(s->site);
     }
     c->from_event = from_event;
+    atomic_store_explicit(&c->event_in, false, memory_order_relaxed);
     atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
     int r = pool_execute(s->pool, conn_job, c);
     if (r == 0)
@@ -349,6 +350,8 @@ static void handle_conn_event(struct server *s, struct conn *c, uint32_t events,
     int owner = atomic_load_explicit(&c->owner, memory_order_acquire);
 
     /* A job holds c: tell it an event came (see conn.h), never wait for it. */
+    if (owner == CONN_JOB && (events & EPOLLIN))
+        atomic_store_explicit(&c->event_in, true, memory_order_relaxed);  /* published by the CAS */
     while (owner == CONN_JOB) {
         if (atomic_compare_exchange_weak_explicit(&c->owner, &owner, CONN_JOB_EVENT,
                                                   memory_order_acquire,
