@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +120,8 @@ static void wake_loop(struct conn_table *t)
         log_err("eventfd write: %s", strerror(errno));
 }
 
+static int conn_arm(struct conn *c, bool out);
+
 struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer, struct site *site,
                        int64_t now_ms)
 {
@@ -161,12 +162,13 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
         strcpy(c->peer, "-");
     }
 
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 && errno != EOPNOTSUPP)
-        log_debug("setsockopt TCP_NODELAY: %s", strerror(errno));
-
     atomic_fetch_add(&t->active, 1);
     atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
+    if (conn_arm(c, false) < 0) {
+        log_err("epoll_ctl fd %d: %s", fd, strerror(errno));
+        conn_close(c);
+        return NULL;
+    }
     return c;
 }
 

@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,8 +228,6 @@ static void set_accepting(struct server *s, bool on)
         log_debug("at max_connections (%u); not accepting", s->table.capacity);
 }
 
-static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now);
-
 static void accept_some(struct server *s, struct listener *l)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -263,10 +262,8 @@ static void accept_some(struct server *s, struct listener *l)
                 return;
             }
         }
-        int64_t now = conn_now_ms();
-        struct conn *c = conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, now);
-        if (c != NULL)
-            dispatch(s, c, false, now);
+        /* It waits in epoll for its request (see conn_open). */
+        conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, conn_now_ms());
     }
 }
 
@@ -283,7 +280,7 @@ static void retry_push(struct server *s, struct conn *c)
 
 /* Hand a connection that the loop owns to the pool.  from_event: epoll
  * reported input on it, in a batch whose file changes were read first;
- * false for one just accepted, or ready only for output. */
+ * false when it was ready only for output. */
 static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now)
 {
     if (c->state == CONN_LINGER) {
@@ -605,6 +602,13 @@ static int setup_loop(struct server *s)
         ev.data.ptr = &s->listeners[i];
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev) < 0)
             goto epoll_fail;
+        /* Accepted sockets inherit it: no setsockopt per connection.
+         * (Responses leave in whole writes, MSG_MORE marks a head that a
+         * file follows, so Nagle would only delay pipelined answers.) */
+        int one = 1;
+        if (setsockopt(s->listeners[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 &&
+            errno != EOPNOTSUPP && errno != ENOPROTOOPT)
+            log_warn("setsockopt TCP_NODELAY on %s: %s", s->listeners[i].name, strerror(errno));
     }
     s->accepting = true;
     watch_site(s);
