@@ -120,8 +120,6 @@ static void wake_loop(struct conn_table *t)
         log_err("eventfd write: %s", strerror(errno));
 }
 
-static int conn_arm(struct conn *c, bool out);
-
 struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer, struct site *site,
                        int64_t now_ms)
 {
@@ -164,11 +162,6 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
 
     atomic_fetch_add(&t->active, 1);
     atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
-    if (conn_arm(c, false) < 0) {
-        log_err("epoll_ctl fd %d: %s", fd, strerror(errno));
-        conn_close(c);
-        return NULL;
-    }
     return c;
 }
 

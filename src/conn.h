@@ -117,12 +117,12 @@ void conn_table_destroy(struct conn_table *t);
 
 /*
  * Loop thread: take a free slot for the accepted socket fd (non-blocking),
- * owned by the loop and added to epoll for input: the loop hands it to the
- * pool when epoll reports its request (at once when it came with the
- * connection), after reading the file changes of that batch, so the first
- * request is never answered from a cache entry older than a change it
- * follows.  TCP_NODELAY comes from the listener.  Returns NULL, with fd
- * closed, when no slot is free or epoll refuses it.
+ * owned by the loop and not yet in epoll: the loop hands it to the pool at
+ * once, since its request has usually arrived with it, and the job adds it
+ * to epoll only if it has to wait.  (That job reads the file changes before
+ * it answers, since the loop has not seen the request arrive.)  TCP_NODELAY
+ * comes from the listener.  Returns NULL, with fd closed, when no slot is
+ * free.
  */
 struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer,
                        struct site *site, int64_t now_ms);

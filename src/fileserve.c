@@ -56,7 +56,7 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->mime = mime_new(c->mime_types && *c->mime_types ? c->mime_types : NULL, &mime_errno);
     s->watch = fwatch_new(s->root_fd);
     if (s->watch == NULL)
-        log_info("document_root '%s': no inotify (%s); cached files are checked on every use",
+        log_warn("document_root '%s': no inotify (%s); cached files are checked on every use",
                  c->document_root, strerror(errno));
     s->cache = fcache_new(FILESERVE_CACHE_ENTRIES, FILESERVE_CACHE_BYTES, s->watch);
     if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL) {

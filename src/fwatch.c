@@ -136,7 +136,15 @@ struct fwatch *fwatch_new(int root_fd)
         errno = e;
         goto fail;
     }
-    e = pthread_mutex_init(&fw->read_lock, NULL);
+    /* Adaptive: a reader waits for another only through one read and its
+     * callbacks, so it spins a little before it sleeps. */
+    pthread_mutexattr_t attr;
+    e = pthread_mutexattr_init(&attr);
+    if (e == 0) {
+        (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);  /* a hint */
+        e = pthread_mutex_init(&fw->read_lock, &attr);
+        pthread_mutexattr_destroy(&attr);
+    }
     if (e != 0) {
         pthread_mutex_destroy(&fw->lock);
         errno = e;

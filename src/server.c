@@ -228,6 +228,8 @@ static void set_accepting(struct server *s, bool on)
         log_debug("at max_connections (%u); not accepting", s->table.capacity);
 }
 
+static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now);
+
 static void accept_some(struct server *s, struct listener *l)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -262,8 +264,10 @@ static void accept_some(struct server *s, struct listener *l)
                 return;
             }
         }
-        /* It waits in epoll for its request (see conn_open). */
-        conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, conn_now_ms());
+        int64_t now = conn_now_ms();
+        struct conn *c = conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, now);
+        if (c != NULL)
+            dispatch(s, c, false, now);
     }
 }
 
@@ -280,7 +284,7 @@ static void retry_push(struct server *s, struct conn *c)
 
 /* Hand a connection that the loop owns to the pool.  from_event: epoll
  * reported input on it, in a batch whose file changes were read first;
- * false when it was ready only for output. */
+ * false for one just accepted, or ready only for output. */
 static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now)
 {
     if (c->state == CONN_LINGER) {
