@@ -67,11 +67,18 @@ systemctl reload tinyhttpd.service || fail "systemctl reload"
 [ "$(curl -fsS --max-time 10 http://127.0.0.1/)" = "second site" ] || fail "reload not applied"
 [ "$(systemctl show -p MainPID --value tinyhttpd.service)" = "$pid" ] || fail "reload restarted the daemon"
 
+step "the file cache follows changes under the hardened unit (inotify through /proc/self/fd)"
+! journal_has --grep 'no inotify' || fail "the daemon could not use inotify under the unit"
+curl -fsS --max-time 10 -o /dev/null http://127.0.0.1/ || fail "request before the change"
+echo "second site, changed" >/srv/site2/index.html
+[ "$(curl -fsS --max-time 10 http://127.0.0.1/)" = "second site, changed" ] ||
+    fail "a changed file was served from the cache"
+
 step "reload with an invalid file keeps the running configuration"
 cp /etc/tinyhttpd.conf /etc/tinyhttpd.conf.good
 echo 'document_rot = "/x";' >>/etc/tinyhttpd.conf
 systemctl reload tinyhttpd.service && fail "reload of an invalid file succeeded"
-[ "$(curl -fsS --max-time 10 http://127.0.0.1/)" = "second site" ] || fail "bad reload broke serving"
+[ "$(curl -fsS --max-time 10 http://127.0.0.1/)" = "second site, changed" ] || fail "bad reload broke serving"
 cp /etc/tinyhttpd.conf.good /etc/tinyhttpd.conf
 
 step "stop while a download is in flight: it completes, Result=success"
