@@ -5,7 +5,8 @@
  * parked, waiting for its socket or its deadline) or to exactly one pool
  * job (it is being read, parsed, answered or written), never to both, so it
  * needs no lock.  The owner field says which.  Sockets stay in epoll,
- * edge-triggered, for their whole life.  Only the loop thread moves a
+ * edge-triggered, for their whole life (for input; for output space only
+ * while a response waits for it).  Only the loop thread moves a
  * connection from LOOP to JOB (to dispatch it).  An event for a connection
  * a job owns is recorded by the loop as JOB -> JOB_EVENT with a
  * compare-and-swap; the job parks with a compare-and-swap JOB -> LOOP, and

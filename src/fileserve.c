@@ -9,8 +9,11 @@
  * FIFO cannot hang a worker, and only regular files are served.  Then the
  * RFC 9110 section 13.2.2 order of preconditions is applied (If-Match,
  * If-Unmodified-Since, If-None-Match, If-Modified-Since), then Range and
- * If-Range.  This runs on pool workers; it touches only the immutable site
- * and the request, so it needs no lock.
+ * If-Range.  Small files, and paths that lead to no file, are answered
+ * from the site's cache (fcache.c), which inotify watches (fwatch.c) keep
+ * current; the event loop reads the changes (fileserve_site_changes).  This
+ * runs on pool workers; it touches the immutable site, the request and the
+ * cache, which locks itself.
  */
 #include "config.h"
 
