@@ -766,6 +766,21 @@ static bool finish_response(struct conn *c)
     return true;
 }
 
+/*
+ * Park c to wait for input; true when parked (the job is done with it).
+ * False when an event came meanwhile and the job goes on: if that event was
+ * input, the request it brings counts as the first of a dispatched job
+ * (*first, from_event; see serve()).
+ */
+static bool park_for_input(struct conn *c, bool *first)
+{
+    if (conn_park_read(c))
+        return true;
+    if (atomic_exchange_explicit(&c->event_in, false, memory_order_relaxed))
+        *first = c->from_event = true;
+    return false;
+}
+
 /* Send and then finish; returns true when the job should go on reading. */
 static bool send_and_finish(struct conn *c)
 {
@@ -834,11 +849,8 @@ static void serve(struct conn *c)
                 if (errno == EINTR)
                     continue;
                 if (errno == EAGAIN) {
-                    if (conn_park_read(c))
+                    if (park_for_input(c, &first))
                         return;
-                    /* Input came while we held c: as good as a dispatch. */
-                    if (atomic_exchange_explicit(&c->event_in, false, memory_order_relaxed))
-                        first = c->from_event = true;
                     continue;
                 }
                 log_debug("recv from %s: %s", c->peer, strerror(errno));
@@ -886,11 +898,8 @@ static void serve(struct conn *c)
                 /* Nothing pipelined and the socket was read dry: the next
                  * request is rarely there yet, so wait for an event rather
                  * than try a read. */
-                if (conn_park_read(c))
+                if (park_for_input(c, &first))
                     return;
-                /* Input came while we held c: as good as a dispatch. */
-                if (atomic_exchange_explicit(&c->event_in, false, memory_order_relaxed))
-                    first = c->from_event = true;
             }
             continue;
         }
@@ -903,7 +912,7 @@ static void serve(struct conn *c)
             fail_head(c, http_overflow_status(c->buf, c->in_len));
             return;
         }
-        if (short_read && conn_park_read(c))
+        if (short_read && park_for_input(c, &first))
             return;
     }
 }

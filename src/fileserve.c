@@ -307,13 +307,13 @@ static bool read_whole(int fd, char *body, size_t size)
 
 /*
  * fd is the regular file rel, *st its stat, small enough for body: read it
- * into body and cache it under key.  The watches go on first, so a change
+ * into body and cache it under key with its media type.  The watches go on first, so a change
  * after them is reported; a second fstat catches one between the first and
  * the read.  Returns false (body unusable, fd untouched) when the file
  * changed meanwhile.
  */
 static bool load_small(const struct site *site, const char *key, const char *rel, int fd,
-                       struct stat *st, char *body)
+                       const struct stat *st, const char *content_type, char *body)
 {
     int wds[FWATCH_MAX_DEPTH], nwds = -1;
     uint64_t gen = fcache_generation(site->cache);
@@ -333,8 +333,8 @@ static bool load_small(const struct site *site, const char *key, const char *rel
         fwatch_release(site->watch, wds, (unsigned)nwds);
         nwds = 0;
     }
-    fcache_put(site->cache, key, rel, st, mime_lookup(site->mime, rel, strlen(rel)), body,
-               (size_t)st->st_size, wds, nwds > 0 ? (unsigned)nwds : 0, gen);
+    fcache_put(site->cache, key, rel, st, content_type, body, (size_t)st->st_size, wds,
+               nwds > 0 ? (unsigned)nwds : 0, gen);
     return true;
 }
 
@@ -430,7 +430,8 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     }
 
     plan->content_type = mime_lookup(site->mime, path, (size_t)n);
-    if ((size_t)st.st_size <= body_cap && load_small(site, key, path + 1, fd, &st, body)) {
+    if ((size_t)st.st_size <= body_cap &&
+        load_small(site, key, path + 1, fd, &st, plan->content_type, body)) {
         close(fd);
         fd = -1;
         plan->data = body;
@@ -508,7 +509,8 @@ void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, 
         return;
     }
     plan->length = (uint64_t)st.st_size;
-    if ((size_t)st.st_size <= body_cap && load_small(site, key, key + 1, fd, &st, body)) {
+    if ((size_t)st.st_size <= body_cap &&
+        load_small(site, key, key + 1, fd, &st, mime_lookup(site->mime, key, strlen(key)), body)) {
         close(fd);
         plan->data = body;
     } else {
