@@ -7,10 +7,18 @@
  * that nothing is allocated: pool_execute() copies two pointers into the
  * ring, so a full ring is reported to the caller (-EAGAIN) instead of being
  * waited on or grown.  One mutex guards all mutable state; workers sleep on
- * `work` and are signalled only when some of them are idle, and the signal
- * is sent after the mutex is released so the woken worker does not block on
- * it straight away.  `state` carries the start barrier and the end of a
- * shutdown.
+ * the semaphore `work`, which is posted only for idle workers that no post
+ * is already on its way to, and after the mutex is released, so the woken
+ * worker does not block on it straight away.  `state` carries the start
+ * barrier and the end of a shutdown.
+ *
+ * pool_wait_pending() lets the thread that feeds the pool sleep while jobs
+ * are queued: it registers in low_waiters, and the worker that takes the
+ * job bringing the queue down to low_mark counts every registered caller
+ * out and posts `low` once for each.  A caller whose wait times out
+ * withdraws if it is still counted, else takes the post owed to it; so the
+ * posts never outnumber the callers, and a caller woken before its own
+ * mark was reached (low_mark is the largest) checks again and waits on.
  *
  * Shutdown is cooperative, never pthread_cancel(): `stopping` is set, so new
  * jobs are refused, and the workers are woken.  A worker leaves only when it
@@ -21,13 +29,15 @@
  *
  * Thread-safety: every function may be called from any thread, except that
  * pool_shutdown() and pool_free() must not be called from a worker, and
- * pool_free() must not race any other call on the same pool.  Lock or
- * condition-variable errors mean the program is broken and abort().
+ * pool_free() must not race any other call on the same pool.  Lock,
+ * condition-variable or semaphore errors mean the program is broken and
+ * abort().
  *
  * Invariants, under `lock`: 0 <= count <= cap; head < cap; the queued jobs
  * are jobs[head], jobs[head + 1], ... (mod cap), oldest first; idle + busy
- * <= nthreads; once `stopping` is set it is never cleared and count never
- * grows again; `joined` implies `stopping` and that no worker is left.
+ * <= nthreads; posted <= idle; once `stopping` is set it is never cleared
+ * and count never grows again; `joined` implies `stopping` and that no
+ * worker is left.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -41,10 +51,12 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct job {
     pool_fn *fn;
@@ -59,7 +71,8 @@ struct worker {
 
 struct pool {
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* a job was queued, or stopping was set */
+    sem_t work;           /* one post per idle worker to wake */
+    sem_t low;            /* one post per pool_wait_pending() caller to wake */
     pthread_cond_t state; /* a worker started, or the workers were joined */
 
     struct job *jobs; /* the ring, cap slots */
@@ -70,9 +83,12 @@ struct pool {
     unsigned nthreads;  /* workers, fixed once pool_new() returns */
     unsigned started;   /* workers past the start barrier */
     unsigned idle;      /* workers waiting on `work` */
+    unsigned posted;    /* posts to `work` that no worker has taken yet */
     unsigned busy;      /* workers running a job */
     bool stopping;      /* shutdown began: refuse jobs, exit once drained */
     bool joined;        /* every worker has been joined */
+    unsigned low_waiters; /* pool_wait_pending() callers no post is owed to */
+    size_t low_mark;      /* the largest count one of them waits for */
     struct worker *workers;
 };
 
@@ -92,6 +108,56 @@ static void wait_on(pthread_cond_t *cond, struct pool *p)
 {
     if (pthread_cond_wait(cond, &p->lock) != 0)
         abort();
+}
+
+/* Semaphores, not condition variables, put threads to sleep on the hot
+ * path: a post wakes exactly one sleeper, and the woken thread retakes the
+ * mutex as an uncontended one (glibc marks a mutex retaken inside
+ * pthread_cond_wait() contended, which costs a futex call at every unlock). */
+static void post(sem_t *sem, unsigned n)
+{
+    while (n-- > 0)
+        if (sem_post(sem) != 0)
+            abort();
+}
+
+static void take(sem_t *sem)
+{
+    while (sem_wait(sem) != 0)
+        if (errno != EINTR)
+            abort();
+}
+
+/* take(), unless `until` (CLOCK_MONOTONIC) passes first: then false. */
+static bool take_until(sem_t *sem, const struct timespec *until)
+{
+    while (sem_clockwait(sem, CLOCK_MONOTONIC, until) != 0) {
+        if (errno == ETIMEDOUT)
+            return false;
+        if (errno != EINTR)
+            abort();
+    }
+    return true;
+}
+
+/* Under lock: stopping was just set; wake every sleeper (the caller posts
+ * after unlocking, through post_stop()). */
+struct stop_posts {
+    unsigned work, low;
+};
+
+static struct stop_posts count_stop_posts(struct pool *p)
+{
+    struct stop_posts n = { p->idle - p->posted, p->low_waiters };
+    p->posted = p->idle;
+    p->low_waiters = 0;
+    return n;
+}
+
+static void post_stop(struct pool *p, struct stop_posts n)
+{
+    post(&p->work, n.work);
+    post(&p->low, n.low);
 }
 
 static void signal_one(pthread_cond_t *cond)
@@ -124,8 +190,11 @@ static void *worker_main(void *arg)
         /* under lock: count and stopping are stable while we test them */
         while (p->count == 0 && !p->stopping) {
             p->idle++;
-            wait_on(&p->work, p);
+            unlock(p);
+            take(&p->work);
+            lock(p);
             p->idle--;
+            p->posted--;
         }
         if (p->count == 0)
             break; /* stopping, and the ring is drained */
@@ -134,7 +203,13 @@ static void *worker_main(void *arg)
         p->head = p->head + 1 == p->cap ? 0 : p->head + 1;
         p->count--;
         p->busy++;
+        unsigned low = 0;
+        if (p->low_waiters > 0 && p->count <= p->low_mark) {
+            low = p->low_waiters;
+            p->low_waiters = 0;
+        }
         unlock(p);
+        post(&p->low, low);
 
         job.fn(job.arg);
 
@@ -152,8 +227,9 @@ static void stop_and_join(struct pool *p, unsigned n)
     lock(p);
     /* stopping under lock: no worker can miss it between its test and its wait */
     p->stopping = true;
+    struct stop_posts posts = count_stop_posts(p);
     unlock(p);
-    signal_all(&p->work);
+    post_stop(p, posts);
 
     for (unsigned i = 0; i < n; i++) {
         if (pthread_join(p->workers[i].tid, NULL) != 0)
@@ -163,8 +239,8 @@ static void stop_and_join(struct pool *p, unsigned n)
 
 static void destroy(struct pool *p)
 {
-    if (pthread_cond_destroy(&p->state) != 0 || pthread_cond_destroy(&p->work) != 0 ||
-        pthread_mutex_destroy(&p->lock) != 0)
+    if (sem_destroy(&p->low) != 0 || sem_destroy(&p->work) != 0 ||
+        pthread_cond_destroy(&p->state) != 0 || pthread_mutex_destroy(&p->lock) != 0)
         abort();
     free(p->workers);
     free(p->jobs);
@@ -177,26 +253,32 @@ static int init_sync(struct pool *p)
     int err = pthread_mutexattr_init(&attr);
     if (err != 0)
         return err;
-#ifndef NDEBUG
-    /* debug builds catch unlock-by-non-owner and relock (libuv does the same) */
-    err = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+    /* Held for a few instructions at a time: spin a little before sleeping,
+     * so that the loop and a worker meeting here rarely cost a futex call. */
+    err = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
     if (err != 0)
         goto fail_attr;
-#endif
     err = pthread_mutex_init(&p->lock, &attr);
     if (err != 0)
         goto fail_attr;
-    err = pthread_cond_init(&p->work, NULL);
-    if (err != 0)
-        goto fail_lock;
     err = pthread_cond_init(&p->state, NULL);
     if (err != 0)
+        goto fail_lock;
+    if (sem_init(&p->work, 0, 0) != 0) {
+        err = errno;
+        goto fail_state;
+    }
+    if (sem_init(&p->low, 0, 0) != 0) {
+        err = errno;
         goto fail_work;
+    }
     pthread_mutexattr_destroy(&attr);
     return 0;
 
 fail_work:
-    pthread_cond_destroy(&p->work);
+    sem_destroy(&p->work);
+fail_state:
+    pthread_cond_destroy(&p->state);
 fail_lock:
     pthread_mutex_destroy(&p->lock);
 fail_attr:
@@ -280,18 +362,19 @@ int pool_execute(struct pool *p, pool_fn *fn, void *arg)
         tail -= p->cap;
     p->jobs[tail] = (struct job){ .fn = fn, .arg = arg };
     p->count++;
-    wake = p->idle > 0;
+    wake = p->idle > p->posted;
+    if (wake)
+        p->posted++;
     unlock(p);
 
     /*
-     * Signalling after unlock is safe: an idle worker is already inside
-     * pthread_cond_wait() (idle is only raised under the lock just before
-     * the wait), and a busy worker re-tests count before it waits again.
-     * The pool outlives this call: it is freed only after the workers are
+     * Posting after unlock is safe: the post is counted, so a worker that
+     * raised idle but has not reached sem_wait() yet still gets it.  The
+     * pool outlives this call: it is freed only after the workers are
      * joined, and pool_free() must not race pool_execute().
      */
     if (wake)
-        signal_one(&p->work);
+        post(&p->work, 1);
     return 0;
 }
 
@@ -306,8 +389,9 @@ void pool_shutdown(struct pool *p)
         return;
     }
     p->stopping = true;
+    struct stop_posts posts = count_stop_posts(p);
     unlock(p);
-    signal_all(&p->work);
+    post_stop(p, posts);
 
     for (unsigned i = 0; i < p->nthreads; i++) {
         if (pthread_join(p->workers[i].tid, NULL) != 0)
@@ -331,6 +415,44 @@ void pool_free(struct pool *p)
         return;
     pool_shutdown(p);
     destroy(p);
+}
+
+int pool_wait_pending(struct pool *p, size_t n, unsigned timeout_ms)
+{
+    struct timespec until;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &until) != 0)
+        abort();
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+
+    lock(p);
+    /* under lock: the worker that takes a job sees low_waiters and low_mark */
+    while (p->count > n && !p->stopping) {
+        if (p->low_waiters++ == 0 || n > p->low_mark)
+            p->low_mark = n;
+        unlock(p);
+        bool woken = take_until(&p->low, &until);
+        lock(p);
+        if (!woken) {
+            if (p->low_waiters > 0) {
+                p->low_waiters--; /* still counted: no post will come for us */
+                unlock(p);
+                return -ETIMEDOUT;
+            }
+            /* counted out by a worker whose post is on its way: take it,
+             * so that it does not wake a later caller for nothing */
+            unlock(p);
+            take(&p->low);
+            lock(p);
+        }
+    }
+    unlock(p);
+    return 0;
 }
 
 size_t pool_pending(struct pool *p)

@@ -47,6 +47,14 @@ void pool_shutdown(struct pool *p);
  * may use the pool any more. */
 void pool_free(struct pool *p);
 
+/*
+ * Wait until at most n jobs are queued, or pool_shutdown() has begun, or
+ * timeout_ms have passed.  Returns 0, or -ETIMEDOUT.  The thread that feeds
+ * the pool calls this to let work pile up while the workers are saturated,
+ * instead of being woken for every job.
+ */
+int pool_wait_pending(struct pool *p, size_t n, unsigned timeout_ms);
+
 /* Jobs waiting in the queue now (a snapshot, for STATUS= and tests). */
 size_t pool_pending(struct pool *p);
 

@@ -7,9 +7,12 @@
  * idle keep-alive, a head still arriving, a response the client is slow to
  * read, a socket being closed.  When epoll reports a connection ready, the
  * loop hands it to the pool as one job (conn_job) and forgets it until the
- * job parks it again; a worker never waits on a client.  Four times a second
- * the loop sweeps the connection table for deadlines (408 for a head that did
- * not arrive in time, silent close of idle keep-alive connections), gives
+ * job parks it again; a worker never waits on a client.  While jobs are
+ * queued it does not poll (pool_wait_pending()), so that under load it
+ * takes the ready connections in batches instead of one wake-up each.
+ * Four times a second the loop sweeps the connection table for deadlines
+ * (408 for a head that did not arrive in time, silent close of idle
+ * keep-alive connections), gives
  * the buffers of idle connections back, and refreshes STATUS=.  It also
  * reads the site's inotify descriptor first in every batch of events, so the
  * requests it hands on are not answered from a copy older than a change
@@ -60,6 +63,7 @@
 #define SWEEP_MS 250           /* deadlines are kept to within this */
 #define STATUS_MS 5000
 #define FORCED_GRACE_MS 5000       /* after the shutdown timeout, for jobs to let go */
+#define SATURATED_WAIT_MS 10       /* the longest the loop waits for a busy pool */
 
 struct listener {
     int fd;
@@ -671,6 +675,13 @@ int server_run(struct server *s)
             }
         }
 
+        /* While the workers have jobs queued, more jobs now would only
+         * wait beside them: let requests gather in epoll until the queue
+         * is empty, then take them in one batch.  Being woken for every
+         * request costs the loop, the workers and the clients a context
+         * switch each time. */
+        if (!s->stopping)
+            (void)pool_wait_pending(s->pool, 0, SATURATED_WAIT_MS);
         int timeout = s->retry_head ? 5 : (int)(next_sweep - now);
         if (!s->accepting && s->accept_resume_ms > now && timeout > 100)
             timeout = 100;

@@ -594,6 +594,184 @@ static void test_execute_from_job(void)
     gate_destroy(&done);
 }
 
+/* ------------------------------------------------------------ pool_wait_pending() */
+
+static int64_t elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* A thread in pool_wait_pending(); it records what it saw, the test checks. */
+struct waiter {
+    struct pool *p;
+    size_t n;
+    unsigned timeout_ms;
+    int rc;
+    size_t pending_after; /* pool_pending() right after the wait returned */
+    struct slot *watch;   /* if set, its runs when the wait returned */
+    unsigned watch_runs;
+    struct gate *returned;
+};
+
+static void *waiter_main(void *arg)
+{
+    struct waiter *w = arg;
+    w->rc = pool_wait_pending(w->p, w->n, w->timeout_ms);
+    w->pending_after = pool_pending(w->p);
+    if (w->watch != NULL)
+        w->watch_runs = atomic_load(&w->watch->runs);
+    if (w->returned != NULL)
+        gate_arrive(w->returned);
+    return NULL;
+}
+
+/* It returns once the queue is short enough, or at the timeout, never before. */
+static void test_wait_pending(void)
+{
+    enum { N = 2, Q = 16, K = 6 };
+    struct gate g, done;
+    struct slot slots[K];
+    struct waiter w[2];
+    pthread_t tid[2];
+    struct timespec t0;
+
+    gate_init(&g);
+    gate_init(&done);
+    struct pool *p = pool_new(N, Q);
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+
+    /* Nothing queued: at once, whatever the timeout. */
+    CHECK_INT(pool_wait_pending(p, 0, DEADLINE_SEC * 1000), 0);
+
+    CHECK(hold_workers(p, &g, N));
+    for (unsigned i = 0; i < K; i++) {
+        slots[i] = (struct slot){ .runs = 0, .done = &done };
+        CHECK_INT(pool_execute(p, job_slot, &slots[i]), 0);
+    }
+    CHECK_INT(pool_wait_pending(p, K, DEADLINE_SEC * 1000), 0); /* already short enough */
+
+    /* The workers are held, so the queue cannot shrink: the full timeout. */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_INT(pool_wait_pending(p, K - 1, 50), -ETIMEDOUT);
+    CHECK(elapsed_ms(&t0) >= 50);
+    CHECK_INT(pool_pending(p), K);
+
+    /* Two waiters with different marks; both wake once the queue got there. */
+    w[0] = (struct waiter){ .p = p, .n = 0, .timeout_ms = DEADLINE_SEC * 1000 };
+    w[1] = (struct waiter){ .p = p, .n = 3, .timeout_ms = DEADLINE_SEC * 1000 };
+    for (unsigned i = 0; i < 2; i++)
+        xcheck(pthread_create(&tid[i], NULL, waiter_main, &w[i]));
+    gate_open(&g);
+    for (unsigned i = 0; i < 2; i++) {
+        xcheck(pthread_join(tid[i], NULL));
+        CHECK_INT(w[i].rc, 0);
+        CHECK(w[i].pending_after <= w[i].n); /* only the workers change it now */
+    }
+    CHECK(gate_wait_arrived(&done, K));
+    pool_free(p);
+    gate_destroy(&done);
+    gate_destroy(&g);
+}
+
+/* pool_shutdown() wakes a waiter at once: it does not wait for the drain. */
+static void test_wait_pending_shutdown(void)
+{
+    struct gate g, returned;
+    struct slot slot = { .runs = 0 };
+    struct waiter w;
+    struct shutter sh;
+    pthread_t wtid, stid;
+    atomic_uint shut = 0;
+
+    gate_init(&g);
+    gate_init(&returned);
+    struct pool *p = pool_new(1, 4);
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    CHECK(hold_workers(p, &g, 1));
+    CHECK_INT(pool_execute(p, job_slot, &slot), 0);
+
+    w = (struct waiter){ .p = p, .n = 0, .timeout_ms = DEADLINE_SEC * 1000, .watch = &slot,
+                         .returned = &returned };
+    xcheck(pthread_create(&wtid, NULL, waiter_main, &w));
+    sh = (struct shutter){ .p = p, .slots = &slot, .nslots = 1, .entered = &returned,
+                           .returned = &shut };
+    xcheck(pthread_create(&stid, NULL, shutdown_thread, &sh));
+    /* Both the waiter and the shutdown thread arrive at `returned`; the
+     * worker is still held, so the waiter cannot have seen a drain. */
+    CHECK(gate_wait_arrived(&returned, 2));
+    xcheck(pthread_join(wtid, NULL));
+    CHECK_INT(w.rc, 0);
+    CHECK_INT(w.watch_runs, 0);
+    CHECK_INT(w.pending_after, 1);
+    CHECK_INT(pool_wait_pending(p, 0, DEADLINE_SEC * 1000), 0); /* stopping: at once */
+
+    gate_open(&g);
+    xcheck(pthread_join(stid, NULL));
+    CHECK_INT(atomic_load(&slot.runs), 1);
+    pool_free(p);
+    gate_destroy(&returned);
+    gate_destroy(&g);
+}
+
+/* Timeouts racing the workers' wake-ups: no lost or stray wake-up hangs a
+ * waiter, and the pool ends drained (run under TSan as well). */
+struct wait_stress {
+    struct pool *p;
+    struct slot *slots;
+    unsigned nslots;
+    unsigned rounds;
+    int bad_rc; /* a result neither call should give */
+};
+
+static void *wait_stress_main(void *arg)
+{
+    struct wait_stress *ws = arg;
+    for (unsigned r = 0; r < ws->rounds; r++) {
+        int rc;
+        for (unsigned i = 0; i < ws->nslots; i++) {
+            rc = pool_execute(ws->p, job_slot, &ws->slots[i]);
+            if (rc != 0 && rc != -EAGAIN) /* a full queue is fine here */
+                ws->bad_rc = rc;
+        }
+        rc = pool_wait_pending(ws->p, r % 3, r % 2);
+        if (rc != 0 && rc != -ETIMEDOUT)
+            ws->bad_rc = rc;
+    }
+    return NULL;
+}
+
+static void test_wait_pending_stress(void)
+{
+    enum { T = 3, S = 8 };
+    struct slot slots[T][S];
+    struct wait_stress ws[T];
+    pthread_t tid[T];
+
+    struct pool *p = pool_new(2, 16);
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    for (unsigned t = 0; t < T; t++) {
+        for (unsigned i = 0; i < S; i++)
+            slots[t][i] = (struct slot){ .runs = 0 };
+        ws[t] = (struct wait_stress){ .p = p, .slots = slots[t], .nslots = S, .rounds = 2000 };
+        xcheck(pthread_create(&tid[t], NULL, wait_stress_main, &ws[t]));
+    }
+    for (unsigned t = 0; t < T; t++) {
+        xcheck(pthread_join(tid[t], NULL));
+        CHECK_INT(ws[t].bad_rc, 0);
+    }
+    CHECK_INT(pool_wait_pending(p, 0, DEADLINE_SEC * 1000), 0);
+    CHECK_INT(pool_pending(p), 0);
+    pool_free(p);
+}
+
 /* One worker runs jobs in the order they were queued, across ring wrap-arounds. */
 static unsigned fifo_order[64];
 static unsigned fifo_len;
@@ -843,6 +1021,9 @@ int main(void)
     test_many_producers();
     test_sizes();
     test_execute_from_job();
+    test_wait_pending();
+    test_wait_pending_shutdown();
+    test_wait_pending_stress();
     test_fifo();
     test_max_threads();
 
