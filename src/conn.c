@@ -44,6 +44,7 @@
 #define OUT_CAP_EXTRA 2048         /* head fields and built-in bodies, beyond the target */
 #define HEAD_ROOM 1024             /* the longest head of a file response */
 #define LINGER_MS 5000             /* how long a closing connection is drained */
+#define TRIM_AT_CONNECTIONS 256    /* above this many open, idle buffers go back at once */
 #define SEND_SLICE (4u << 20)      /* bytes one job sends before yielding the worker */
 #define DISCARD_MAX (64u << 10)    /* larger request bodies close the connection instead */
 #define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
@@ -774,6 +775,12 @@ static bool finish_response(struct conn *c)
  */
 static bool park_for_input(struct conn *c, bool *first)
 {
+    /* With many connections open, an idle one gives its buffer back now
+     * rather than at the loop's next sweep, so that a burst of requests on
+     * thousands of connections needs about as many buffers as there are
+     * jobs, not one per connection answered since the last sweep. */
+    if (atomic_load_explicit(&c->table->active, memory_order_relaxed) > TRIM_AT_CONNECTIONS)
+        conn_trim(c);
     if (conn_park_read(c))
         return true;
     if (atomic_exchange_explicit(&c->event_in, false, memory_order_relaxed))
