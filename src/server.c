@@ -12,11 +12,12 @@
  * takes the ready connections in batches instead of one wake-up each.
  * Four times a second the loop sweeps the connection table for deadlines
  * (408 for a head that did not arrive in time, silent close of idle
- * keep-alive connections), gives
- * the buffers of idle connections back, and refreshes STATUS=.  It also
- * reads the site's inotify descriptor first in every batch of events, so the
- * requests it hands on are not answered from a copy older than a change
- * they follow (but for one narrow race: Caching in tinyhttpd(8)).
+ * keep-alive connections), gives the buffers of idle connections back
+ * (those of many open connections go back as they park), and refreshes
+ * STATUS=.  It also reads the site's inotify descriptor first in every
+ * batch of events, so the requests it hands on are not answered from a
+ * copy older than a change they follow (but for one narrow race: Caching
+ * in tinyhttpd(8)).
  *
  * Bounds: at max_connections the loop stops polling the listeners and the
  * kernel backlog holds the rest; when the job queue is full a request gets
