@@ -128,6 +128,7 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
 /* In logical order: the order of conf/tinyhttpd.conf and of conf_restart_changes. */
 static const struct key keys[] = {
     KEY_LISTEN(listen, "0.0.0.0:80", RESTART),
+    KEY_UINT(defer_accept, 0, 60, 1, RESTART),
     KEY_STR(document_root, NULL, check_docroot, RELOAD),        /* NULL: required */
     KEY_UINT(pool_size, 1, 1024, 4, RESTART),
     KEY_UINT(queue_size, 1, 1048576, 1024, RESTART),

@@ -32,6 +32,7 @@ struct conf {
     char *mime_types;              /* mime.types file; "" for built-in only */
     char *user;                    /* privileges dropped to when started as root */
     char *group;
+    unsigned defer_accept;         /* seconds TCP_DEFER_ACCEPT waits for data; 0: off */
     unsigned pool_size;            /* worker threads */
     unsigned queue_size;           /* jobs waiting for a worker */
     unsigned max_connections;

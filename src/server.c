@@ -114,7 +114,9 @@ static void format_sockaddr(const struct sockaddr *sa, char *out, size_t len)
     }
 }
 
-static int bind_listener(const struct conf_listen *l, char *err, size_t errlen)
+/* defer: seconds the kernel holds a new connection that has sent nothing
+ * (TCP_DEFER_ACCEPT); 0 for none. */
+static int bind_listener(const struct conf_listen *l, unsigned defer, char *err, size_t errlen)
 {
     int family = l->addr.ss_family;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -135,6 +137,14 @@ static int bind_listener(const struct conf_listen *l, char *err, size_t errlen)
     }
     if (listen(fd, SOMAXCONN) < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", l->text, strerror(errno));
+        goto fail;
+    }
+    /* A connection is accepted when its first data arrives, or when the
+     * kernel gives up waiting (after about defer seconds): no hand-off to a
+     * worker that would find nothing to read yet. */
+    int secs = (int)defer;
+    if (defer > 0 && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs) < 0) {
+        snprintf(err, errlen, "setsockopt TCP_DEFER_ACCEPT on %s: %s", l->text, strerror(errno));
         goto fail;
     }
     return fd;
@@ -171,7 +181,7 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
         return 0;
     }
     for (size_t i = 0; i < s->conf->nlisten; i++) {
-        int fd = bind_listener(&s->conf->listen[i], err, errlen);
+        int fd = bind_listener(&s->conf->listen[i], s->conf->defer_accept, err, errlen);
         if (fd < 0)
             return -1;
         struct listener *l = &s->listeners[s->nlisteners++];
@@ -457,6 +467,7 @@ static void keep_restart_settings(struct conf *next, struct conf *running)
 
     memcpy(next->listen, running->listen, sizeof next->listen);
     next->nlisten = running->nlisten;
+    next->defer_accept = running->defer_accept;
     next->pool_size = running->pool_size;
     next->queue_size = running->queue_size;
     next->max_connections = running->max_connections;

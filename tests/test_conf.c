@@ -110,6 +110,7 @@ static void check_same_settings(const struct conf *a, const struct conf *b)
     CHECK_STR(a->mime_types, b->mime_types);
     CHECK_STR(a->user, b->user);
     CHECK_STR(a->group, b->group);
+    CHECK_INT(a->defer_accept, b->defer_accept);
     CHECK_INT(a->pool_size, b->pool_size);
     CHECK_INT(a->queue_size, b->queue_size);
     CHECK_INT(a->max_connections, b->max_connections);
@@ -144,6 +145,7 @@ static const struct {
     { "bad-range-high.conf", NULL, ":3: 'max_header_size' must be between 1024 and 65536" },
     { "bad-range-int64.conf", NULL, ":3: 'max_connections' must be between 1 and 1000000" },
     { "bad-range-negative.conf", NULL, ":3: 'keepalive_timeout' must be between 0 and 3600" },
+    { "bad-range-defer.conf", NULL, ":3: 'defer_accept' must be between 0 and 60" },
     { "bad-address.conf", NULL, ":4: 'listen': invalid address '1.2.3:80' " EXPECTED_ADDR },
     { "bad-address-host.conf", NULL,
       ":3: 'listen': invalid address 'localhost:8080' " EXPECTED_ADDR },
@@ -291,6 +293,7 @@ static void test_good(void)
     check_listen(&c.listen[2], "*:8081", AF_INET, "0.0.0.0", 8081);
     check_listen(&c.listen[3], "8082", AF_INET, "0.0.0.0", 8082);
     CHECK_STR(c.document_root, "/");
+    CHECK_INT(c.defer_accept, 0);
     CHECK_INT(c.pool_size, 8);
     CHECK_INT(c.queue_size, 64);
     CHECK_INT(c.max_connections, 100);
@@ -322,6 +325,7 @@ static void test_minimal_and_defaults(void)
     CHECK(d.document_root == NULL);
     CHECK_INT(d.nlisten, 1);
     check_listen(&d.listen[0], "0.0.0.0:80", AF_INET, "0.0.0.0", 80);
+    CHECK_INT(d.defer_accept, 1);
     CHECK_INT(d.pool_size, 4);
     CHECK_INT(d.queue_size, 1024);
     CHECK_INT(d.max_connections, 16384);
@@ -494,12 +498,12 @@ static const struct {
     const char *name;
     bool reloadable;
 } expected_keys[] = {
-    { "listen", false },          { "document_root", true },     { "pool_size", false },
-    { "queue_size", false },      { "max_connections", false },  { "max_header_size", false },
-    { "header_timeout", true },   { "keepalive_timeout", true }, { "send_timeout", true },
-    { "shutdown_timeout", true }, { "index", true },             { "mime_types", true },
-    { "log_level", true },        { "log_target", false },       { "access_log", true },
-    { "user", false },            { "group", false },
+    { "listen", false },          { "defer_accept", false },      { "document_root", true },
+    { "pool_size", false },       { "queue_size", false },        { "max_connections", false },
+    { "max_header_size", false }, { "header_timeout", true },     { "keepalive_timeout", true },
+    { "send_timeout", true },     { "shutdown_timeout", true },   { "index", true },
+    { "mime_types", true },       { "log_level", true },          { "log_target", false },
+    { "access_log", true },       { "user", false },              { "group", false },
 };
 
 #define NEXPECTED (sizeof(expected_keys) / sizeof(expected_keys[0]))
@@ -548,8 +552,8 @@ static void test_restart_changes(void)
     conf_restart_changes(&a, &a, buf, sizeof(buf));
     CHECK_STR(buf, "");
     conf_restart_changes(&a, &b, buf, sizeof(buf));
-    CHECK_STR(buf, "listen, pool_size, queue_size, max_connections, max_header_size, "
-                   "log_target, user, group");
+    CHECK_STR(buf, "listen, defer_accept, pool_size, queue_size, max_connections, "
+                   "max_header_size, log_target, user, group");
 
     /* m shares a's strings: compared, never freed. */
     m = a;

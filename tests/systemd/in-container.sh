@@ -38,6 +38,8 @@ awk -v l="$exposure" 'BEGIN { exit !(l != "" && l <= 2.0) }' || fail "exposure '
 step "socket activation: inactive until the first request"
 systemctl start tinyhttpd.socket
 systemctl is-active --quiet tinyhttpd.socket || fail "socket not active"
+defer=$(systemctl show -p DeferAcceptUSec --value tinyhttpd.socket)
+[ "$defer" = 1s ] || fail "socket DeferAcceptUSec is '$defer', expected 1s"
 ! systemctl is-active --quiet tinyhttpd.service || fail "service active before any request"
 body=$(curl -fsS --max-time 10 http://127.0.0.1/) || fail "first request failed"
 grep -q 'Welcome to tinyhttpd' <<<"$body" || fail "welcome page not served"
