@@ -176,7 +176,8 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
                 format_sockaddr((struct sockaddr *)&ss, l->name, sizeof l->name);
             log_info("listening on %s (fd %d, socket-activated)", l->name, l->fd);
         }
-        log_notice("using %d socket%s passed by the service manager; the 'listen' key is ignored",
+        log_notice("using %d socket%s passed by the service manager; "
+                   "the 'listen' and 'defer_accept' keys are ignored",
                    n, n == 1 ? "" : "s");
         return 0;
     }

@@ -54,6 +54,8 @@ th_expect_sum conf-port connect refused
 th_check "log: listening on the passed socket" grep -aqE "\[info\] listening on 127\.0\.0\.1:$TH_PORT" "$TH_LOG"
 th_check "log: the listen key is ignored (notice or info)" \
     grep -aqiE '\[(notice|info)\] .*listen.*ignor|\[(notice|info)\] .*ignor.*listen' "$TH_LOG"
+th_check "log: so is defer_accept (the socket's own setting applies)" \
+    grep -aqE "\[notice\] .*'defer_accept' keys? (is|are) ignored" "$TH_LOG"
 th_check "notify: READY=1" grep -q '^READY=1$' "$TH_NOTIFY_LOG"
 th_stop
 
