@@ -18,8 +18,8 @@ Subcommands (see lib.sh for how they are used):
       status.  The command dies with us (PR_SET_PDEATHSIG), and we die with
       our parent, so nothing outlives a killed test.
 
-  request [--port P] [--timeout S] [--save DIR] [--close-wait S] STEP...
-      Connect, then for each STEP (a string with \\r \\n \\xHH escapes, or
+  request [--port P] [--timeout S] [--save DIR] [--delay S] [--close-wait S] STEP...
+      Connect (and with --delay, stay silent that long), then for each STEP (a string with \\r \\n \\xHH escapes, or
       @FILE for raw bytes): send it in one write and read as many responses
       as it holds requests (HEAD responses and 1xx/204/304 have no body).
       With --close-wait, then wait that long for the server to close.
@@ -316,6 +316,8 @@ def cmd_request(args):
         summary += ["connect error %s" % e, "responses 0", "end closed"]
         return finish()
     summary.append("connect ok")
+    if args.delay > 0:
+        time.sleep(args.delay)
     sock.setblocking(True)
     conn = Conn(sock, deadline)
     error = None
@@ -555,6 +557,7 @@ def main():
     sp = sub.add_parser("request")
     common(sp)
     sp.add_argument("--save")
+    sp.add_argument("--delay", type=float, default=0.0)
     sp.add_argument("--close-wait", type=float, default=0.0)
     sp.add_argument("steps", nargs="+")
     sp.set_defaults(fn=cmd_request)

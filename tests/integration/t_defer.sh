@@ -15,22 +15,21 @@ command -v ss >/dev/null 2>&1 || th_skip "ss (iproute2) not found"
 held() { ss -Htn state syn-recv "( sport = :$TH_PORT )" | wc -l; }
 fds_are() { [ "$(th_fds)" -eq "$1" ]; }
 
-# A client that connects, says nothing for SECONDS, then sends a request
-# and prints the status line of the answer.
-late_request() {
-    "$PYTHON3" -I -S - "$TH_PORT" "$1" <<'EOF'
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-time.sleep(float(sys.argv[2]))
-s.sendall(b"GET /file.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-print(data.split(b"\r\n", 1)[0].decode("latin-1") or "nothing")
-EOF
+# silent_closed LO HI WHAT: the hold client's one connection was closed by
+# the daemon between LO and HI ms after it connected.
+silent_closed() {
+    local ms
+    if th_bg_expect silent '^(ALLCLOSED|TIMEOUT)' 10 && [[ $TH_BG_LINE == ALLCLOSED* ]]; then
+        ms=${TH_BG_LINE#ALLCLOSED }
+        if [ "$ms" -ge "$1" ] && [ "$ms" -le "$2" ]; then
+            th_ok "the silent connection was closed after $ms ms ($3)"
+        else
+            th_fail "the silent connection was closed after $ms ms, expected $1..$2"
+        fi
+    else
+        th_fail "the silent connection was not closed" "$TH_BG_LINE"
+    fi
+    th_bg_wait silent 5 || true
 }
 
 # ------------------------------------------------------------ the default
@@ -65,20 +64,12 @@ fi
 th_eq "the kernel holds nothing back any more" 0 "$(held)"
 
 # From then on header_timeout (2 s) runs: closed at about 3 s in all.
-if th_bg_expect silent '^(ALLCLOSED|TIMEOUT)' 10 && [[ $TH_BG_LINE == ALLCLOSED* ]]; then
-    ms=${TH_BG_LINE#ALLCLOSED }
-    if [ "$ms" -ge 2500 ] && [ "$ms" -le 5000 ]; then
-        th_ok "the silent connection was closed after $ms ms (defer 1 s + header_timeout 2 s)"
-    else
-        th_fail "the silent connection was closed after $ms ms, expected 2500..5000"
-    fi
-else
-    th_fail "the silent connection was not closed" "$TH_BG_LINE"
-fi
-th_bg_wait silent 5 || true
+silent_closed 2500 5000 "defer 1 s + header_timeout 2 s"
 
 # A client that is silent past the deferral and then asks is answered.
-th_eq "a request sent after 1.5 s of silence is answered" "HTTP/1.1 200 OK" "$(late_request 1.5)"
+th_req late --delay 1.5 'GET /file.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+th_expect_status late 200
+th_expect_body late "$TH_ROOT/file.txt"
 th_stop
 
 # ------------------------------------------------------------ turned off
@@ -89,17 +80,7 @@ th_bg_start silent "$PYTHON3" -I -S "$TH_CLIENT" hold --port "$TH_PORT" --idle 1
 th_bg_expect silent '^READY' 5 || th_fatal "could not connect"
 th_check "with defer_accept = 0 the daemon takes the connection at once" th_poll 1 fds_are $((fds0 + 1))
 th_eq "and the kernel holds nothing back" 0 "$(held)"
-if th_bg_expect silent '^(ALLCLOSED|TIMEOUT)' 10 && [[ $TH_BG_LINE == ALLCLOSED* ]]; then
-    ms=${TH_BG_LINE#ALLCLOSED }
-    if [ "$ms" -ge 800 ] && [ "$ms" -le 2500 ]; then
-        th_ok "the silent connection was closed after $ms ms (header_timeout 1 s)"
-    else
-        th_fail "the silent connection was closed after $ms ms, expected 800..2500"
-    fi
-else
-    th_fail "the silent connection was not closed" "$TH_BG_LINE"
-fi
-th_bg_wait silent 5 || true
+silent_closed 800 2500 "header_timeout 1 s"
 th_stop
 
 # ------------------------------------------------------------ bad values
