@@ -28,13 +28,14 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: tinyhttpd [-c FILE] [-t]\n"
+            "Usage: tinyhttpd [-t] [-c FILE]\n"
             "A static-file HTTP/1.1 server.\n"
             "\n"
-            "  -c FILE  read the configuration from FILE (default " DEFAULT_CONF ")\n"
-            "  -t       check the configuration and exit\n"
-            "  -h       show this help and exit\n"
-            "  -V       show the version and exit\n"
+            "  -c, --config=FILE  read the configuration from FILE\n"
+            "                     (default " DEFAULT_CONF ")\n"
+            "  -t, --test         check the configuration and exit\n"
+            "  -h, --help         show this help and exit\n"
+            "  -V, --version      show the version and exit\n"
             "\n"
             "See tinyhttpd(8) and tinyhttpd.conf(5).\n");
 }
@@ -80,8 +81,15 @@ int main(int argc, char **argv)
     bool test_only = false;
     char err[1024];
     int opt;
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "test", no_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
 
-    while ((opt = getopt(argc, argv, "c:thV")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;

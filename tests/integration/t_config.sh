@@ -1,5 +1,6 @@
 #!/bin/bash
-# t_config.sh - the command line (-t, -h, -V, -c) and configuration errors:
+# t_config.sh - the command line (-t, -h, -V, -c and their long forms) and
+# configuration errors:
 # FILE:LINE messages, exit status 1, no start with a bad file; a single
 # string for listen; log_level and access_log take effect.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -107,6 +108,24 @@ expect_rc version 0
 th_match "-V prints the name and version" '^tinyhttpd[ /v]+[0-9]+\.[0-9]+\.[0-9]+' "$(head -n 1 "$D/version.out")"
 run badopt "$TINYHTTPD" -Z
 th_check "an unknown option fails (status $RC)" [ "$RC" != 0 ] && [ "$RC" != 124 ]
+
+# --- the long forms: --help, --version, --test with --config=FILE and --config FILE
+run lhelp "$TINYHTTPD" --help
+expect_rc lhelp 0
+th_eq "--help prints what -h prints" "$(cat "$D/help.out")" "$(cat "$D/lhelp.out")"
+expect_in lhelp out "--config=FILE"
+run lversion "$TINYHTTPD" --version
+expect_rc lversion 0
+th_eq "--version prints what -V prints" "$(cat "$D/version.out")" "$(cat "$D/lversion.out")"
+run lgood "$TINYHTTPD" --test --config="$TH_CONF"
+expect_rc lgood 0
+expect_in lgood out "tinyhttpd: configuration file $TH_CONF test is successful"
+printf 'pool_size = "two";\n' >"$D/lbad.conf"
+run lbad "$TINYHTTPD" --test --config "$D/lbad.conf"
+expect_rc lbad 1
+expect_in lbad err "$D/lbad.conf:1:"
+run badlong "$TINYHTTPD" --frobnicate
+th_check "an unknown long option fails (status $RC)" [ "$RC" = 1 ]
 
 # --- listen as a single string; log_level = "warning" and access_log = false
 # silence the info lines and the access log
