@@ -334,6 +334,7 @@ conf_tinyhttpd() {
 listen = [ "127.0.0.1:$port" ];
 document_root = "$DOCROOT";
 pool_size = $POOL;
+cpu_affinity = true;
 max_connections = $((IDLE + 2048));
 keepalive_timeout = $KEEPALIVE;
 shutdown_timeout = 2;
@@ -351,6 +352,7 @@ conf_nginx() {
     cat >"$d/nginx.conf" <<EOF
 # Written by bench/run.
 worker_processes $CORES;
+worker_cpu_affinity auto;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 worker_rlimit_nofile $NOFILE;

@@ -118,7 +118,8 @@ def main():
     w("")
     w("Settings: every server runs as `%s`, in the foreground, without access log, "
       "with a %s s keep-alive timeout. tinyhttpd: `pool_size = %s` (the number of cores), "
-      "-O2 -g. nginx: `worker_processes %s`, sendfile, tcp_nopush, tcp_nodelay, "
+      "`cpu_affinity = true`, -O2 -g. nginx: `worker_processes %s`, "
+      "`worker_cpu_affinity auto` (the same pinning), sendfile, tcp_nopush, tcp_nodelay, "
       "`keepalive_requests 1000000`. lighttpd: Debian defaults except "
       "`server.max-keep-alive-requests = 1000000` (default 1000, which would recycle "
       "wrk's connections), the idle timeout and the descriptor and connection limits. "

@@ -131,6 +131,7 @@ static const struct key keys[] = {
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
     KEY_STR(document_root, NULL, check_docroot, RELOAD),        /* NULL: required */
     KEY_UINT(pool_size, 1, 1024, 4, RESTART),
+    KEY_BOOL(cpu_affinity, false, RESTART),
     KEY_UINT(queue_size, 1, 1048576, 1024, RESTART),
     KEY_UINT(max_connections, 1, 1000000, 16384, RESTART),
     KEY_UINT(max_header_size, 1024, 65536, 8192, RESTART),

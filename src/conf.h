@@ -34,6 +34,7 @@ struct conf {
     char *group;
     unsigned defer_accept;         /* seconds TCP_DEFER_ACCEPT waits for data; 0: off */
     unsigned pool_size;            /* worker threads */
+    bool cpu_affinity;             /* pin worker i to the i-th allowed CPU */
     unsigned queue_size;           /* jobs waiting for a worker */
     unsigned max_connections;
     unsigned max_header_size;      /* bytes; larger heads get 414/431 */

@@ -49,6 +49,7 @@
 #include "pool.h"
 
 #include <assert.h>
+#include <sched.h>
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -453,6 +454,33 @@ int pool_wait_pending(struct pool *p, size_t n, unsigned timeout_ms)
     }
     unlock(p);
     return 0;
+}
+
+int pool_pin_workers(struct pool *p)
+{
+    cpu_set_t allowed, one;
+
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+        return -errno;
+    int ncpu = CPU_COUNT(&allowed);
+    if (ncpu <= 0)
+        return -EINVAL;
+    /* nthreads and the tids are fixed once pool_new() has returned */
+    int cpu = -1;
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        do
+            cpu = (cpu + 1) % CPU_SETSIZE;
+        while (!CPU_ISSET(cpu, &allowed));
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        int r = pthread_setaffinity_np(p->workers[i].tid, sizeof one, &one);
+        if (r != 0) {
+            for (unsigned j = 0; j < i; j++)
+                (void)pthread_setaffinity_np(p->workers[j].tid, sizeof allowed, &allowed);
+            return -r;
+        }
+    }
+    return (unsigned)ncpu < p->nthreads ? ncpu : (int)p->nthreads;
 }
 
 size_t pool_pending(struct pool *p)

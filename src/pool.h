@@ -55,6 +55,14 @@ void pool_free(struct pool *p);
  */
 int pool_wait_pending(struct pool *p, size_t n, unsigned timeout_ms);
 
+/*
+ * Pin worker i to one CPU: the i-th, in turn, of the CPUs the calling
+ * thread may run on (so a service's CPUAffinity= or a cpuset is kept).
+ * Call before pool_shutdown().  Returns the number of CPUs used (at most
+ * nthreads), or -errno; on failure no worker stays pinned.
+ */
+int pool_pin_workers(struct pool *p);
+
 /* Jobs waiting in the queue now (a snapshot, for STATUS= and tests). */
 size_t pool_pending(struct pool *p);
 

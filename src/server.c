@@ -470,6 +470,7 @@ static void keep_restart_settings(struct conf *next, struct conf *running)
     next->nlisten = running->nlisten;
     next->defer_accept = running->defer_accept;
     next->pool_size = running->pool_size;
+    next->cpu_affinity = running->cpu_affinity;
     next->queue_size = running->queue_size;
     next->max_connections = running->max_connections;
     next->max_header_size = running->max_header_size;
@@ -641,6 +642,15 @@ static int setup_loop(struct server *s)
         return -1;
     }
     s->table.pool = s->pool;
+    if (s->conf->cpu_affinity) {
+        int ncpu = pool_pin_workers(s->pool);
+        if (ncpu < 0)
+            log_warn("cpu_affinity: cannot pin the workers to CPUs (%s); they run unpinned",
+                     strerror(-ncpu));
+        else
+            log_info("cpu_affinity: %u workers pinned, one per CPU in turn, over %d CPU%s",
+                     s->conf->pool_size, ncpu, ncpu == 1 ? "" : "s");
+    }
     return 0;
 epoll_fail:
     log_err("epoll_ctl: %s", strerror(errno));

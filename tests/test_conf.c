@@ -112,6 +112,7 @@ static void check_same_settings(const struct conf *a, const struct conf *b)
     CHECK_STR(a->group, b->group);
     CHECK_INT(a->defer_accept, b->defer_accept);
     CHECK_INT(a->pool_size, b->pool_size);
+    CHECK_INT(a->cpu_affinity, b->cpu_affinity);
     CHECK_INT(a->queue_size, b->queue_size);
     CHECK_INT(a->max_connections, b->max_connections);
     CHECK_INT(a->max_header_size, b->max_header_size);
@@ -295,6 +296,7 @@ static void test_good(void)
     CHECK_STR(c.document_root, "/");
     CHECK_INT(c.defer_accept, 0);
     CHECK_INT(c.pool_size, 8);
+    CHECK_INT(c.cpu_affinity, true);
     CHECK_INT(c.queue_size, 64);
     CHECK_INT(c.max_connections, 100);
     CHECK_INT(c.max_header_size, 4096);
@@ -327,6 +329,7 @@ static void test_minimal_and_defaults(void)
     check_listen(&d.listen[0], "0.0.0.0:80", AF_INET, "0.0.0.0", 80);
     CHECK_INT(d.defer_accept, 1);
     CHECK_INT(d.pool_size, 4);
+    CHECK_INT(d.cpu_affinity, false);
     CHECK_INT(d.queue_size, 1024);
     CHECK_INT(d.max_connections, 16384);
     CHECK_INT(d.max_header_size, 8192);
@@ -499,7 +502,8 @@ static const struct {
     bool reloadable;
 } expected_keys[] = {
     { "listen", false },          { "defer_accept", false },      { "document_root", true },
-    { "pool_size", false },       { "queue_size", false },        { "max_connections", false },
+    { "pool_size", false },       { "cpu_affinity", false },      { "queue_size", false },
+    { "max_connections", false },
     { "max_header_size", false }, { "header_timeout", true },     { "keepalive_timeout", true },
     { "send_timeout", true },     { "shutdown_timeout", true },   { "index", true },
     { "mime_types", true },       { "log_level", true },          { "log_target", false },
@@ -552,8 +556,8 @@ static void test_restart_changes(void)
     conf_restart_changes(&a, &a, buf, sizeof(buf));
     CHECK_STR(buf, "");
     conf_restart_changes(&a, &b, buf, sizeof(buf));
-    CHECK_STR(buf, "listen, defer_accept, pool_size, queue_size, max_connections, "
-                   "max_header_size, log_target, user, group");
+    CHECK_STR(buf, "listen, defer_accept, pool_size, cpu_affinity, queue_size, "
+                   "max_connections, max_header_size, log_target, user, group");
 
     /* m shares a's strings: compared, never freed. */
     m = a;

@@ -889,6 +889,105 @@ static void test_start_barrier(void)
                 pinned ? "" : "CPU pinning ", rt ? "" : "SCHED_FIFO");
 }
 
+/*
+ * Worker k's CPU mask, read from /proc (the worker named "tinyhttpd-w<k>");
+ * false if no such thread or the mask cannot be read.
+ */
+static bool worker_mask(unsigned k, cpu_set_t *mask)
+{
+    char want[32];
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    bool found = false;
+
+    if (d == NULL)
+        return false;
+    snprintf(want, sizeof(want), "tinyhttpd-w%u\n", k);
+    while (!found && (e = readdir(d)) != NULL) {
+        char path[sizeof("/proc/self/task//comm") + sizeof(e->d_name)], comm[32] = "";
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, want) == 0)
+            found = sched_getaffinity((pid_t)atoi(e->d_name), sizeof(*mask), mask) == 0;
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The k-th CPU (counting from 0, wrapping) of set, which is not empty. */
+static int nth_cpu(const cpu_set_t *set, unsigned k)
+{
+    unsigned n = (unsigned)CPU_COUNT(set);
+    k %= n;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, set) && k-- == 0)
+            return cpu;
+    return -1;
+}
+
+/* Worker k of an n-worker pool runs on exactly the k-th CPU of allowed; jobs still run. */
+static void check_pinned(struct pool *p, unsigned n, const cpu_set_t *allowed)
+{
+    struct gate done;
+    struct slot s = { .runs = 0 };
+
+    for (unsigned k = 0; k < n; k++) {
+        cpu_set_t m;
+        CHECK(worker_mask(k, &m));
+        CHECK_INT(CPU_COUNT(&m), 1);
+        CHECK(CPU_ISSET(nth_cpu(allowed, k), &m));
+    }
+    gate_init(&done);
+    s.done = &done;
+    for (unsigned i = 0; i < 2 * n; i++)
+        CHECK_INT(submit(p, job_slot, &s), 0);
+    CHECK(gate_wait_arrived(&done, 2 * n));
+    CHECK_INT(atomic_load(&s.runs), 2 * n);
+    pool_free(p);
+    gate_destroy(&done);
+}
+
+/*
+ * pool_pin_workers(): worker k on the k-th allowed CPU, wrapping round when
+ * there are more workers than CPUs; the caller's own mask untouched; and
+ * the caller's restrictions kept (a caller allowed one CPU pins every
+ * worker there).
+ */
+static void test_pin_workers(void)
+{
+    cpu_set_t allowed, after, one;
+
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+        CHECK(!"sched_getaffinity");
+        return;
+    }
+    unsigned ncpu = (unsigned)CPU_COUNT(&allowed), n = ncpu + 1;
+    struct pool *p = pool_new(n, 8);
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    CHECK_INT(pool_pin_workers(p), ncpu);
+    CHECK(sched_getaffinity(0, sizeof(after), &after) == 0 && CPU_EQUAL(&after, &allowed));
+    check_pinned(p, n, &allowed);
+
+    /* Allowed only the last CPU: every worker goes there. */
+    CPU_ZERO(&one);
+    CPU_SET(nth_cpu(&allowed, ncpu - 1), &one);
+    xcheck(sched_setaffinity(0, sizeof(one), &one));
+    p = pool_new(3, 8);
+    CHECK(p != NULL);
+    if (p != NULL) {
+        CHECK_INT(pool_pin_workers(p), 1);
+        check_pinned(p, 3, &one);
+    }
+    xcheck(sched_setaffinity(0, sizeof(allowed), &allowed));
+}
+
 /* The largest pool: every worker is running and named once pool_new() returns. */
 static void test_max_threads(void)
 {
@@ -1025,6 +1124,7 @@ int main(void)
     test_wait_pending_shutdown();
     test_wait_pending_stress();
     test_fifo();
+    test_pin_workers();
     test_max_threads();
 
     CHECK_INT(atomic_load(&timeouts), 0);

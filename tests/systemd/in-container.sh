@@ -116,4 +116,19 @@ misses=$(grep -c miss /tmp/load.out || true)
 [ "$misses" -eq 0 ] || fail "$misses requests failed across a restart"
 systemctl is-active --quiet tinyhttpd.service || fail "not active after restart"
 
+step "cpu_affinity under the hardened unit: the workers are pinned"
+echo 'cpu_affinity = true;' >>/etc/tinyhttpd.conf
+systemctl restart tinyhttpd.service
+curl -fsS --max-time 10 -o /dev/null http://127.0.0.1/ || fail "no answer with cpu_affinity"
+wait_for "pinning logged" journal_has --grep 'cpu_affinity: [0-9]+ workers pinned'
+journal_has --grep 'cannot pin' && fail "the unit refused to pin the workers"
+pid=$(systemctl show -p MainPID --value tinyhttpd.service)
+for t in /proc/"$pid"/task/*; do
+    case $(cat "$t/comm") in
+    tinyhttpd-w*)
+        cpus=$(taskset -pc "${t##*/}" | sed 's/.*: //')
+        [[ $cpus =~ ^[0-9]+$ ]] || fail "worker ${t##*/} may run on $cpus, not on one CPU" ;;
+    esac
+done
+
 echo "PASS"
