@@ -49,9 +49,9 @@
 #include "pool.h"
 
 #include <assert.h>
-#include <sched.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -813,11 +813,14 @@ static void test_fifo(void)
     gate_destroy(&fifo_done);
 }
 
-/* Threads of this process whose name starts with "tinyhttpd-w". */
-static unsigned count_named_workers(void)
+/*
+ * Threads of this process named "tinyhttpd-w<k>": returns how many there
+ * are; with tids, also sets tids[k] to worker k's thread id for k < max.
+ */
+static unsigned scan_workers(pid_t *tids, unsigned max)
 {
     DIR *d = opendir("/proc/self/task");
-    unsigned n = 0;
+    unsigned n = 0, k;
     struct dirent *e;
 
     if (d == NULL)
@@ -830,12 +833,20 @@ static unsigned count_named_workers(void)
         FILE *f = fopen(path, "r");
         if (f == NULL)
             continue;
-        if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, "tinyhttpd-w", 11) == 0)
+        if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, "tinyhttpd-w", 11) == 0) {
             n++;
+            if (tids != NULL && sscanf(comm + 11, "%u", &k) == 1 && k < max)
+                tids[k] = (pid_t)atoi(e->d_name);
+        }
         fclose(f);
     }
     closedir(d);
     return n;
+}
+
+static unsigned count_named_workers(void)
+{
+    return scan_workers(NULL, 0);
 }
 
 static void job_name(void *arg)
@@ -889,34 +900,14 @@ static void test_start_barrier(void)
                 pinned ? "" : "CPU pinning ", rt ? "" : "SCHED_FIFO");
 }
 
-/*
- * Worker k's CPU mask, read from /proc (the worker named "tinyhttpd-w<k>");
- * false if no such thread or the mask cannot be read.
- */
+/* Worker k's CPU mask; false if there is no such thread or no mask. */
 static bool worker_mask(unsigned k, cpu_set_t *mask)
 {
-    char want[32];
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    bool found = false;
+    pid_t tids[POOL_MAX_THREADS] = { 0 };
 
-    if (d == NULL)
-        return false;
-    snprintf(want, sizeof(want), "tinyhttpd-w%u\n", k);
-    while (!found && (e = readdir(d)) != NULL) {
-        char path[sizeof("/proc/self/task//comm") + sizeof(e->d_name)], comm[32] = "";
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        if (fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, want) == 0)
-            found = sched_getaffinity((pid_t)atoi(e->d_name), sizeof(*mask), mask) == 0;
-        fclose(f);
-    }
-    closedir(d);
-    return found;
+    scan_workers(tids, POOL_MAX_THREADS);
+    return k < POOL_MAX_THREADS && tids[k] != 0 &&
+           sched_getaffinity(tids[k], sizeof(*mask), mask) == 0;
 }
 
 /* The k-th CPU (counting from 0, wrapping) of set, which is not empty. */

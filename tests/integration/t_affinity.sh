@@ -29,7 +29,7 @@ command -v taskset >/dev/null 2>&1 || th_skip "taskset (util-linux) not found"
 # The CPUs this test may run on, in order; the daemon inherits them.
 read -r -a CPUS < <("$PYTHON3" -I -S -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
 NCPU=${#CPUS[@]}
-ALL=$("$PYTHON3" -I -S -c 'import os; print(",".join(map(str, sorted(os.sched_getaffinity(0)))))')
+ALL=$(IFS=,; echo "${CPUS[*]}")
 NW=$((NCPU + 1))                  # one more worker than CPUs: the last wraps round
 echo "# CPUs: ${CPUS[*]}; pool_size $NW"
 
@@ -102,14 +102,12 @@ TH_STDERR_ALLOW=
 LAST=${CPUS[NCPU - 1]}
 th_conf "pool_size = $NW;" "cpu_affinity = true;"
 th_start taskset -c "$LAST" "$TINYHTTPD" -c "$TH_CONF"
-ALL_SAVED=$ALL
-ALL=$LAST
+ALL=$LAST                         # the loop thread too
 for ((k = 0; k < NW; k++)); do want[k]=$LAST; done
 check_threads "under taskset -c $LAST" "${want[@]}"
 th_check "under taskset: pinned over 1 CPU" \
     th_wait_log "\\[info\\] cpu_affinity: $NW workers pinned, one per CPU in turn, over 1 CPU\$" 5
 serves taskset
 th_stop
-ALL=$ALL_SAVED
 
 th_done
