@@ -75,6 +75,9 @@ th_stop
 # ------------------------------------------------------------ turned off
 th_conf 'header_timeout = 1;' 'defer_accept = 0;'
 th_start
+# As above (and by then the socket READY=1 went out on is closed).
+th_get warm0 /file.txt
+th_expect_status warm0 200
 fds0=$(th_fds)
 th_bg_start silent "$PYTHON3" -I -S "$TH_CLIENT" hold --port "$TH_PORT" --idle 1 --timeout 15
 th_bg_expect silent '^READY' 5 || th_fatal "could not connect"
