@@ -677,6 +677,7 @@ int server_run(struct server *s)
     int64_t now = conn_now_ms();
     int64_t next_sweep = now + SWEEP_MS, next_status = now + STATUS_MS;
     int64_t forced_until = 0;
+    int status_code = 0;
 
     for (;;) {
         if (s->stopping) {
@@ -716,7 +717,10 @@ int server_run(struct server *s)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            log_err("epoll_wait: %s", strerror(errno));
+            /* The loop cannot go on: stop, and say so in the exit status
+             * so that the service manager restarts us. */
+            log_err("epoll_wait: %s; the event loop cannot continue", strerror(errno));
+            status_code = -1;
             break;
         }
         now = conn_now_ms();
@@ -769,7 +773,7 @@ int server_run(struct server *s)
     }
     log_info("stopped: %lu requests served%s", (unsigned long)atomic_load(&s->table.requests),
              left ? ", remaining connections closed" : "");
-    return 0;
+    return status_code;
 }
 
 void server_free(struct server *s)

@@ -24,7 +24,8 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen);
  * shutdown_timeout), drain the queue, join every worker.  SIGHUP reloads
  * the configuration file.  The caller must have blocked SIGTERM, SIGINT
  * and SIGHUP in every thread (they are read from a signalfd).  Returns 0
- * after an orderly shutdown, -1 when the server could not start.
+ * after an orderly shutdown, -1 when the server could not start or the
+ * event loop failed (the caller exits non-zero).
  */
 int server_run(struct server *s);
 
