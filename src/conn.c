@@ -1,39 +1,67 @@
 /*
- * conn.c - reading requests, answering them and writing responses, one
- * connection at a time, inside pool jobs.
+ * conn.c - a client connection's whole life: accepted, handed between the
+ * event loop and the pool, read, answered, written, parked, closed.
  *
- * Design: the event loop (server.c) owns a connection while it waits; when
- * epoll reports it ready, the loop hands it to the pool and conn_job() runs
- * on a worker.  The job reads what the socket has (never waiting), parses
- * with the pure parser, resolves the file (fileserve.c), builds the head
- * into the connection's buffer and writes as much as the socket takes:
- * send() for the head, sendfile() for the body.  When the socket would
- * block, the job parks the connection back in epoll with a deadline and
- * returns; a worker never sleeps on a client.  Pipelined requests are
- * answered in order from the same buffer; a request body announced by
- * Content-Length is dropped so the connection stays in step.
+ * Design: the event loop (server.c) passes every accepted socket and every
+ * epoll event of a connection to this file.  A connection that is ready is
+ * handed to the pool, and conn_job() runs on a worker: it reads what the
+ * socket has (never waiting), parses with the pure parser, resolves the
+ * file (fileserve.c), builds the head into the connection's buffer and
+ * writes as much as the socket takes: send() for the head, sendfile() for
+ * the body.  When the socket would block, the job parks the connection back
+ * in epoll with a deadline and returns; a worker never sleeps on a client.
+ * Pipelined requests are answered in order from the same buffer; a request
+ * body (Content-Length or chunked) is read and dropped so the connection
+ * stays in step.
  *
- * Thread-safety: see the ownership rule in conn.h.  The table's free list
- * is the only shared structure, under free_lock.
+ * Ownership.  A connection belongs to the loop thread or to exactly one pool
+ * job, never to both, so its fields need no lock; the owner field says which,
+ * and only the transitions below change it:
+ *
+ *   owner      who touches the slot          leaves by (thread: operation)
+ *   FREE       nobody; slot on free list     loop: conn_accept -> LOOP
+ *   LOOP       the loop thread               loop: dispatch, store -> JOB, then
+ *                                              pool_execute (its queue lock publishes)
+ *                                            loop: conn_close -> FREE
+ *   JOB        the one job holding it        job: park, CAS JOB -> LOOP (release)
+ *                                            job: conn_close -> FREE (release)
+ *                                            loop: epoll event, CAS JOB -> JOB_EVENT
+ *                                              (acq_rel; event_in stored before it)
+ *   JOB_EVENT  the same job                  job: its park CAS fails (acquire, so it
+ *                                              sees event_in), stores JOB, reads again
+ *
+ * The loop reads owner with acquire before it touches a connection, so it
+ * sees everything the job wrote before parking or closing.  After a
+ * successful park or a close the job does not touch the connection again.
+ * Sockets stay in epoll, edge-triggered, for their whole life (for input;
+ * for output space only while a response waits for it).  The slots are
+ * allocated once, so a slot the loop looks at (a stale event) is never freed
+ * under it; per-connection buffers are allocated while a request is in
+ * progress and given back when the connection idles.  The table's free list
+ * is the only structure shared between threads, under free_lock.
  */
 #include "config.h"
 
 #include "conn.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/sendfile.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fcache.h"
 #include "fileserve.h"
 #include "http.h"
@@ -49,21 +77,99 @@
 #define DISCARD_MAX (64u << 10)    /* larger request bodies close the connection instead */
 #define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
 
+enum conn_owner { CONN_FREE, CONN_LOOP, CONN_JOB, CONN_JOB_EVENT };
+
+enum conn_state {
+    CONN_READ,                     /* waiting for (more of) a request head or body */
+    CONN_SEND,                     /* a response is partly written */
+    CONN_LINGER,                   /* closing: our side shut, draining what the client sends */
+};
+
+struct conn {
+    enum poll_kind kind;           /* POLL_CONN; first, see conn.h */
+    atomic_int owner;              /* enum conn_owner */
+    atomic_bool event_in;          /* the CONN_JOB_EVENT event was input (see serve()) */
+    int fd;
+    enum conn_state state;
+    bool registered;               /* added to epoll (it is not until it first waits) */
+    bool armed_out;                /* epoll also reports output space */
+    bool drained;                  /* the last read emptied the socket */
+    unsigned index;                /* slot in the table */
+    struct conn_table *table;
+    struct site *site;             /* reference held while open */
+    int64_t deadline_ms;           /* monotonic; meaningful while parked */
+    int64_t accepted_ms;
+
+    /* request input: the head being read, then kept until its response is done */
+    char *buf;                     /* in (max_header_size) followed by out */
+    uint32_t in_len;
+    uint32_t parse_last;           /* in_len at the previous incomplete parse */
+    uint32_t head_len;             /* bytes of the head being answered, 0 if none */
+    uint64_t discard;              /* Content-Length body bytes still to drop */
+    bool chunked_body;             /* a chunked body is being dropped (chunked) */
+    struct http_chunked chunked;
+    int64_t head_start_us;         /* first byte of the current head; 0: none yet */
+    unsigned requests;             /* answered on this connection */
+
+    /* response output */
+    uint32_t out_len, out_off;
+    uint32_t inline_len;           /* bytes at the end of out that are body */
+    int file_fd;
+    uint64_t file_off, file_end;
+    uint64_t body_sent;
+    int status;
+    bool keep_alive;
+    bool linger_after;             /* close by lingering (unread input may remain) */
+    bool head_only;
+    int8_t minor_version;          /* -1: the request line did not parse */
+
+    /* the request being answered, for the access log (offsets into buf) */
+    uint16_t method_off, method_len;
+    uint16_t target_off, target_len;
+    uint16_t referer_off, referer_len;     /* len 0: absent */
+    uint16_t agent_off, agent_len;
+
+    char peer[INET6_ADDRSTRLEN];
+    struct conn *next_retry;       /* loop-private list of jobs the full queue refused */
+    bool retry_queued;             /* on that list (and not armed in epoll) */
+    bool from_event;               /* the job was started by an epoll event (serve()) */
+};
+
+struct conn_table {
+    int epfd;
+    int wake_fd;                   /* eventfd that wakes the loop */
+    struct pool *pool;
+    unsigned queue_size;           /* the pool's, for messages */
+    unsigned max_header_size;
+    unsigned capacity;             /* max_connections */
+    struct conn *slots;            /* capacity slots, allocated once */
+    pthread_mutex_t free_lock;     /* guards free_stack and free_top */
+    unsigned *free_stack;
+    unsigned free_top;
+    atomic_uint active;            /* open connections */
+    atomic_bool stopping;          /* shutting down: no more keep-alive */
+    atomic_bool forced;            /* shutdown timeout passed: close everything now */
+    atomic_bool wake_on_close;     /* the loop wants to hear of every close */
+    atomic_ulong requests;         /* responses completed */
+    atomic_ulong bytes;            /* body bytes sent */
+
+    /* loop thread only */
+    unsigned high_water;           /* slots [0, high_water) have been used */
+    struct site *site;             /* where connections between requests move */
+    struct conn *retry_head;       /* connections the full queue refused, to resubmit */
+    struct conn *retry_tail;
+    unsigned rejected;             /* 503s not yet logged */
+    int64_t rejected_log_ms;       /* when they were last logged */
+};
+
 enum send_result { SEND_DONE, SEND_AGAIN, SEND_YIELD, SEND_ERROR };
 
-int64_t conn_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t conn_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static void conn_job(void *arg);
+static void conn_close(struct conn *c);
+static void conn_reject(struct conn *c, int status, int64_t now_ms);
+static bool conn_is_gone(const struct conn *c);
+static void conn_linger_read(struct conn *c);
+static void conn_trim(struct conn *c);
 
 static size_t out_cap(const struct conn_table *t)
 {
@@ -77,41 +183,98 @@ static char *out_buf(struct conn *c)
 
 /* ------------------------------------------------------------------ table */
 
-int conn_table_init(struct conn_table *t, unsigned capacity, unsigned max_header_size, int epfd,
-                    int wake_fd)
+struct conn_table *conn_table_new(unsigned capacity, unsigned max_header_size, int epfd,
+                                  int wake_fd)
 {
-    memset(t, 0, sizeof *t);
+    struct conn_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
     t->slots = calloc(capacity, sizeof *t->slots);
     t->free_stack = malloc(capacity * sizeof *t->free_stack);
-    if (t->slots == NULL || t->free_stack == NULL) {
-        free(t->slots);
-        free(t->free_stack);
-        return -ENOMEM;
-    }
-    int r = pthread_mutex_init(&t->free_lock, NULL);
+    int r = t->slots && t->free_stack ? pthread_mutex_init(&t->free_lock, NULL) : ENOMEM;
     if (r != 0) {
         free(t->slots);
         free(t->free_stack);
-        return -r;
+        free(t);
+        errno = r;
+        return NULL;
     }
     t->capacity = capacity;
     t->max_header_size = max_header_size;
     t->epfd = epfd;
     t->wake_fd = wake_fd;
     /* Slots are handed out lowest first, so high_water stays small. */
-    for (unsigned i = 0; i < capacity; i++)
+    for (unsigned i = 0; i < capacity; i++) {
         t->free_stack[i] = capacity - 1 - i;
+        t->slots[i].kind = POLL_CONN;
+    }
     t->free_top = capacity;
-    return 0;
+    return t;
 }
 
-void conn_table_destroy(struct conn_table *t)
+void conn_table_free(struct conn_table *t)
 {
+    if (t == NULL)
+        return;
+    conn_table_close_all(t);
     pthread_mutex_destroy(&t->free_lock);
     free(t->slots);
     free(t->free_stack);
-    t->slots = NULL;
-    t->free_stack = NULL;
+    free(t);
+}
+
+unsigned conn_table_close_all(struct conn_table *t)
+{
+    unsigned left = 0;
+
+    for (unsigned i = 0; i < t->high_water; i++) {
+        struct conn *c = &t->slots[i];
+        if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_FREE) {
+            conn_close(c);
+            left++;
+        }
+    }
+    t->retry_head = t->retry_tail = NULL;
+    return left;
+}
+
+void conn_table_set_pool(struct conn_table *t, struct pool *pool, unsigned queue_size)
+{
+    t->pool = pool;
+    t->queue_size = queue_size;
+}
+
+void conn_table_set_site(struct conn_table *t, struct site *site)
+{
+    t->site = site;
+}
+
+void conn_table_stop(struct conn_table *t, bool forced)
+{
+    atomic_store(&t->stopping, true);
+    atomic_store(&t->wake_on_close, true);
+    if (forced)
+        atomic_store(&t->forced, true);
+}
+
+void conn_table_wake_on_close(struct conn_table *t, bool on)
+{
+    atomic_store(&t->wake_on_close, on);
+}
+
+unsigned conn_table_active(const struct conn_table *t)
+{
+    return atomic_load(&t->active);
+}
+
+unsigned conn_table_capacity(const struct conn_table *t)
+{
+    return t->capacity;
+}
+
+unsigned long conn_table_requests(const struct conn_table *t)
+{
+    return atomic_load(&t->requests);
 }
 
 static void wake_loop(struct conn_table *t)
@@ -121,8 +284,26 @@ static void wake_loop(struct conn_table *t)
         log_err("eventfd write: %s", strerror(errno));
 }
 
-struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer, struct site *site,
-                       int64_t now_ms)
+static void format_peer(char *out, size_t len, const struct sockaddr *peer)
+{
+    if (peer->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, out, (socklen_t)len);
+    } else if (peer->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)len);
+    } else {
+        snprintf(out, len, "-");
+    }
+}
+
+/* Loop thread: a free slot for fd, owned by the loop and not yet in epoll
+ * (the job adds it only if it has to wait).  NULL, with fd closed, when no
+ * slot is free. */
+static struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer,
+                              int64_t now_ms)
 {
     unsigned idx;
 
@@ -135,36 +316,55 @@ struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer
     idx = t->free_stack[--t->free_top];
     pthread_mutex_unlock(&t->free_lock);
 
+    /* The slot is FREE: no other thread touches it (table above). */
     struct conn *c = &t->slots[idx];
     memset(c, 0, sizeof *c);       /* conn_close left no buffer behind */
+    c->kind = POLL_CONN;
     c->fd = fd;
     c->index = idx;
     c->table = t;
-    c->site = fileserve_site_ref(site);
+    c->site = fileserve_site_ref(t->site);
     c->file_fd = -1;
     c->state = CONN_READ;
     c->accepted_ms = now_ms;
-    c->deadline_ms = now_ms + (int64_t)site->header_timeout * 1000;
+    c->deadline_ms = now_ms + (int64_t)c->site->header_timeout * 1000;
     c->minor_version = -1;
+    format_peer(c->peer, sizeof c->peer, peer);
     if (idx >= t->high_water)
         t->high_water = idx + 1;
-
-    if (peer->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer, sizeof c->peer);
-    } else if (peer->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a))
-            inet_ntop(AF_INET, &a->s6_addr[12], c->peer, sizeof c->peer);
-        else
-            inet_ntop(AF_INET6, a, c->peer, sizeof c->peer);
-    } else {
-        strcpy(c->peer, "-");
-    }
-
     atomic_fetch_add(&t->active, 1);
     atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
     return c;
 }
+
+/* Close and free the slot; from whichever thread owns c.  The caller must
+ * not touch c afterwards. */
+static void conn_close(struct conn *c)
+{
+    struct conn_table *t = c->table;
+
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    c->file_fd = -1;
+    if (close(c->fd) < 0)
+        log_debug("close fd %d: %s", c->fd, strerror(errno));
+    c->fd = -1;
+    free(c->buf);
+    c->buf = NULL;
+    fileserve_site_unref(c->site);
+    c->site = NULL;
+    atomic_store_explicit(&c->owner, CONN_FREE, memory_order_release);
+
+    pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
+    t->free_stack[t->free_top++] = c->index;
+    pthread_mutex_unlock(&t->free_lock);
+
+    atomic_fetch_sub(&t->active, 1);
+    if (atomic_load(&t->wake_on_close))
+        wake_loop(t);
+}
+
+/* ------------------------------------------------------------------ hand-over */
 
 /*
  * Make sure epoll watches c for input, and for output space when out is
@@ -192,51 +392,13 @@ static int conn_arm(struct conn *c, bool out)
     return 0;
 }
 
-void conn_close(struct conn *c)
-{
-    struct conn_table *t = c->table;
-
-    if (c->file_fd >= 0)
-        close(c->file_fd);
-    c->file_fd = -1;
-    if (close(c->fd) < 0)
-        log_debug("close fd %d: %s", c->fd, strerror(errno));
-    c->fd = -1;
-    free(c->buf);
-    c->buf = NULL;
-    fileserve_site_unref(c->site);
-    c->site = NULL;
-    atomic_store_explicit(&c->owner, CONN_FREE, memory_order_release);
-
-    pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
-    t->free_stack[t->free_top++] = c->index;
-    pthread_mutex_unlock(&t->free_lock);
-
-    atomic_fetch_sub(&t->active, 1);
-    if (atomic_load(&t->wake_on_close))
-        wake_loop(t);
-}
-
-bool conn_is_idle(const struct conn *c)
-{
-    return c->state == CONN_READ && c->in_len == 0 && c->discard == 0 && c->head_len == 0;
-}
-
-void conn_trim(struct conn *c)
-{
-    if (conn_is_idle(c)) {
-        free(c->buf);
-        c->buf = NULL;
-    }
-}
-
 /*
- * Hand the connection back to the loop until its next event or deadline.
- * Returns true when the job is done with c: it was parked (from then on we
- * must not touch it) or, if epoll refused it, closed.  Returns false when
- * an event arrived while we held the connection (the loop marked it
- * CONN_JOB_EVENT instead of dispatching it): we still own it and must look
- * at the socket again, since that event will not come a second time.
+ * Job: hand the connection back to the loop until its next event or
+ * deadline.  Returns true when the job is done with c: it was parked (from
+ * then on we must not touch it) or, if epoll refused it, closed.  Returns
+ * false when an event arrived while we held the connection (the loop marked
+ * it CONN_JOB_EVENT instead of dispatching it): we still own it and must
+ * look at the socket again, since that event will not come a second time.
  */
 static bool conn_park(struct conn *c, int64_t deadline, bool out)
 {
@@ -247,43 +409,149 @@ static bool conn_park(struct conn *c, int64_t deadline, bool out)
         return true;
     }
     int expected = CONN_JOB;
+    /* Release: the loop sees all we wrote.  Acquire on failure: we see the
+     * event_in the loop stored before its CAS. */
     if (atomic_compare_exchange_strong_explicit(&c->owner, &expected, CONN_LOOP,
-                                                memory_order_release, memory_order_relaxed))
+                                                memory_order_acq_rel, memory_order_acquire))
         return true;
+    assert(expected == CONN_JOB_EVENT);
     atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
     return false;
 }
 
-static bool conn_park_read(struct conn *c)
+static void retry_push(struct conn_table *t, struct conn *c)
 {
-    const struct site *s = c->site;
-    int64_t deadline;
-
-    if (c->in_len > 0)
-        deadline = c->head_start_us / 1000 + (int64_t)s->header_timeout * 1000;
-    else if (c->discard > 0)
-        deadline = conn_now_ms() + (int64_t)s->send_timeout * 1000;
-    else if (c->requests == 0)
-        deadline = c->accepted_ms + (int64_t)s->header_timeout * 1000;
+    c->retry_queued = true;
+    c->next_retry = NULL;
+    if (t->retry_tail)
+        t->retry_tail->next_retry = c;
     else
-        deadline = conn_now_ms() + (int64_t)s->keepalive_timeout * 1000;
-    c->state = CONN_READ;
-    return conn_park(c, deadline, false);
+        t->retry_head = c;
+    t->retry_tail = c;
 }
 
-/* Shut our side and drain what the client still sends, so that the kernel
- * does not answer unread data with a reset that destroys our response. */
-static void conn_linger(struct conn *c, int64_t now_ms)
+/* The queue was full for a connection that waits for its request: 503. */
+static void reject_busy(struct conn_table *t, struct conn *c, int64_t now)
+{
+    if (conn_is_gone(c)) {
+        conn_close(c);             /* nobody to answer: the client left */
+        return;
+    }
+    /* One line a second at most, however hard the flood. */
+    t->rejected++;
+    if (now - t->rejected_log_ms >= 1000) {
+        log_warn("job queue full (%u jobs): answered %u request%s with 503", t->queue_size,
+                 t->rejected, t->rejected == 1 ? "" : "s");
+        t->rejected = 0;
+        t->rejected_log_ms = now;
+    }
+    conn_reject(c, 503, now);
+}
+
+/* Loop: hand a connection it owns to the pool.  from_event: epoll reported
+ * input on it, in a batch whose file changes were read first; false for one
+ * just accepted, or ready only for output. */
+static void dispatch(struct conn_table *t, struct conn *c, bool from_event, int64_t now)
+{
+    if (c->state == CONN_LINGER) {
+        conn_linger_read(c);
+        return;
+    }
+    if (atomic_load_explicit(&t->forced, memory_order_relaxed)) {
+        conn_close(c);
+        return;
+    }
+    if (c->site != t->site && c->state == CONN_READ) {
+        /* A reload happened: the connection moves to the new site. */
+        fileserve_site_unref(c->site);
+        c->site = fileserve_site_ref(t->site);
+    }
+    c->from_event = from_event;
+    atomic_store_explicit(&c->event_in, false, memory_order_relaxed);
+    /* The pool's queue lock publishes this and every field to the job. */
+    atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
+    if (pool_execute(t->pool, conn_job, c) == 0)
+        return;
+    atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
+    if (c->state == CONN_READ)
+        reject_busy(t, c, now);
+    else
+        retry_push(t, c);          /* a response is under way: it must go on */
+}
+
+void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, int64_t now_ms)
+{
+    struct conn *c = conn_open(t, fd, peer, now_ms);
+    if (c != NULL)
+        dispatch(t, c, false, now_ms);
+}
+
+bool conn_table_retry(struct conn_table *t)
+{
+    while (t->retry_head != NULL) {
+        struct conn *c = t->retry_head;
+        if (atomic_load_explicit(&t->forced, memory_order_relaxed)) {
+            t->retry_head = c->next_retry;
+            c->retry_queued = false;
+            conn_close(c);
+            continue;
+        }
+        atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
+        if (pool_execute(t->pool, conn_job, c) != 0) {
+            atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
+            break;
+        }
+        t->retry_head = c->next_retry;
+        c->retry_queued = false;
+    }
+    if (t->retry_head == NULL)
+        t->retry_tail = NULL;
+    return t->retry_head != NULL;
+}
+
+void conn_on_event(struct conn_table *t, struct conn *c, uint32_t events, int64_t now_ms)
+{
+    int owner = atomic_load_explicit(&c->owner, memory_order_acquire);
+
+    /* A job holds c: tell it an event came, never wait for it.  The CAS
+     * publishes event_in (release); when it fails because the job parked,
+     * it reads what the job wrote (acquire) and the loop owns c. */
+    if (owner == CONN_JOB && (events & EPOLLIN))
+        atomic_store_explicit(&c->event_in, true, memory_order_relaxed);
+    while (owner == CONN_JOB) {
+        if (atomic_compare_exchange_weak_explicit(&c->owner, &owner, CONN_JOB_EVENT,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            return;
+    }
+    /* FREE: a stale event of a connection closed since epoll_wait returned;
+     * JOB_EVENT: already noted; retry_queued: it goes to the pool from the
+     * retry list. */
+    if (owner != CONN_LOOP || c->retry_queued)
+        return;
+    /* Only input says the client sent something before this batch. */
+    dispatch(t, c, (events & EPOLLIN) != 0, now_ms);
+}
+
+/* ------------------------------------------------------------------ closing */
+
+/*
+ * Shut our side and drain what the client still sends, so that the kernel
+ * does not answer unread data with a reset that destroys our response.
+ * Returns false when the connection was closed instead (the caller must not
+ * touch it).
+ */
+static bool conn_linger(struct conn *c, int64_t now_ms)
 {
     if (shutdown(c->fd, SHUT_WR) < 0) {
         conn_close(c);
-        return;
+        return false;
     }
     free(c->buf);
     c->buf = NULL;
     c->in_len = 0;
     c->state = CONN_LINGER;
     c->deadline_ms = now_ms + LINGER_MS;
+    return true;
 }
 
 /* Read and drop what a lingering connection has; false when it is over
@@ -303,10 +571,35 @@ static bool linger_drain(struct conn *c)
     return false;
 }
 
-void conn_linger_read(struct conn *c)
+/* Loop: drain a LINGER connection that epoll reported readable. */
+static void conn_linger_read(struct conn *c)
 {
     if (!linger_drain(c) || conn_arm(c, false) < 0)
         conn_close(c);
+}
+
+/* Job: linger until the client has gone or the connection is parked. */
+static void linger_in_job(struct conn *c)
+{
+    if (!conn_linger(c, clock_ms()))
+        return;
+    for (;;) {
+        if (!linger_drain(c)) {
+            conn_close(c);
+            return;
+        }
+        if (conn_park(c, c->deadline_ms, false))
+            return;
+    }
+}
+
+/* Whether the client has closed or reset the connection (a peek, no data
+ * is consumed). */
+static bool conn_is_gone(const struct conn *c)
+{
+    char b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
 /* ------------------------------------------------------------------ responses */
@@ -475,10 +768,12 @@ static void respond_error(struct conn *c, int status, const char *extra)
         c->file_fd = plan.fd;
         c->file_off = 0;
         c->file_end = plan.length;
-    } else if (out_mem(c, plan.data, (size_t)plan.length)) {
-        c->inline_len = (uint32_t)plan.length;
     } else {
-        c->keep_alive = false;     /* not reached: HEAD_ROOM holds any head */
+        /* HEAD_ROOM holds any head. */
+        bool fits = out_mem(c, plan.data, (size_t)plan.length);
+        assert(fits);
+        (void)fits;
+        c->inline_len = (uint32_t)plan.length;
     }
 }
 
@@ -529,54 +824,95 @@ static void redirect_slash(struct conn *c, const struct http_request *req)
 }
 
 /* Build the response to the parsed request req (head_len bytes of buf). */
-static void answer(struct conn *c, const struct http_request *req, int head_len)
+/*
+ * How the request's body is dealt with: a small one announced by
+ * Content-Length, or a chunked one, is read and dropped after the response;
+ * a large one, or one the client waits to be invited to send (Expect:
+ * 100-continue), closes the connection after the response instead.
+ */
+static void plan_body(struct conn *c, const struct http_req_info *info)
 {
-    struct http_req_info info;
-    const struct site *site = c->site;
-    struct conn_table *t = c->table;
-
-    c->head_len = (uint32_t)head_len;
-    c->body_sent = 0;
-    c->linger_after = false;
-    int bad = http_request_check(req, &info);
-    remember_request(c, req, bad ? NULL : &info);
-    c->head_only = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
-    c->keep_alive = !bad && info.keep_alive && site->keepalive_timeout > 0 &&
-                    !atomic_load_explicit(&t->stopping, memory_order_relaxed);
-    if (bad) {
-        c->linger_after = true;
-        respond_error(c, bad, "");
-        return;
-    }
-
-    /* A body is dropped after the response if it is small and announced by
-     * Content-Length; otherwise the connection closes after the response. */
-    if (info.chunked || (info.has_content_length && info.content_length > 0 &&
-                         (info.expect_continue || info.content_length > DISCARD_MAX))) {
+    if (info->expect_continue && (info->chunked || info->content_length > 0)) {
         c->keep_alive = false;
         c->linger_after = true;
-    } else if (info.has_content_length) {
-        c->discard = info.content_length;
+    } else if (info->chunked) {
+        c->chunked_body = true;
+        http_chunked_init(&c->chunked);
+    } else if (info->has_content_length && info->content_length > DISCARD_MAX) {
+        c->keep_alive = false;
+        c->linger_after = true;
+    } else if (info->has_content_length) {
+        c->discard = info->content_length;
     }
+}
 
-    if (info.method == HTTP_METHOD_UNKNOWN) {
-        respond_error(c, 501, "");
+/* The head of a file response (200, 206, 304) for plan. */
+static void file_head(struct conn *c, const struct fileserve_plan *plan)
+{
+    head_begin(c, plan->status);
+    if (plan->status != 304) {
+        if (plan->content_type != NULL) {
+            out_lit(c, "Content-Type: ");
+            out_str(c, plan->content_type);
+            out_lit(c, "\r\n");
+        }
+        out_lit(c, "Content-Length: ");
+        out_u64(c, plan->length);
+        out_lit(c, "\r\n");
+    }
+    if (plan->has_validators) {
+        out_lit(c, "Last-Modified: ");
+        out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
+        out_lit(c, "\r\nETag: ");
+        out_str(c, plan->etag);
+        out_lit(c, "\r\n");
+    }
+    if (plan->status == 206)
+        out_add(c, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", plan->offset,
+                plan->offset + plan->length - 1, plan->size);
+    if (plan->status != 304)
+        out_lit(c, "Accept-Ranges: bytes\r\n");
+    head_end(c);
+}
+
+/* The body of a file response: after the head in the buffer when the file
+ * is in memory, else from its descriptor (which c then owns). */
+static void file_body(struct conn *c, const struct fileserve_plan *plan)
+{
+    if (plan->status == 304 || c->head_only || plan->length == 0) {
+        if (plan->fd >= 0)
+            close(plan->fd);
         return;
     }
-    if (info.method == HTTP_METHOD_KNOWN) {
-        respond_error(c, 405, "Allow: GET, HEAD\r\n");
+    if (plan->data != NULL) {
+        /* Head and body leave in one write; HEAD_ROOM holds any head. */
+        bool fits = out_mem(c, plan->data + plan->offset, (size_t)plan->length);
+        assert(fits);
+        (void)fits;
+        c->inline_len = (uint32_t)plan->length;
         return;
     }
+    c->file_fd = plan->fd;
+    c->file_off = plan->offset;
+    c->file_end = plan->offset + plan->length;
+}
 
+/* Answer a GET or HEAD from the document root. */
+static void answer_file(struct conn *c, const struct http_request *req,
+                        const struct http_req_info *info)
+{
     struct fileserve_plan plan;
     char body[FCACHE_MAX_FILE];
+
     /* A small file is copied after the head: keep room for the head. */
-    fileserve_resolve(site, req, &info, &plan, body, out_cap(t) - HEAD_ROOM);
+    fileserve_resolve(c->site, req, info, &plan, body, out_cap(c->table) - HEAD_ROOM);
     switch (plan.status) {
     case 200:
     case 206:
     case 304:
-        break;
+        file_head(c, &plan);
+        file_body(c, &plan);
+        return;
     case 301:
         redirect_slash(c, req);
         return;
@@ -590,51 +926,36 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
         respond_error(c, plan.status, "");
         return;
     }
-
-    head_begin(c, plan.status);
-    if (plan.status != 304) {
-        if (plan.content_type != NULL) {
-            out_lit(c, "Content-Type: ");
-            out_str(c, plan.content_type);
-            out_lit(c, "\r\n");
-        }
-        out_lit(c, "Content-Length: ");
-        out_u64(c, plan.length);
-        out_lit(c, "\r\n");
-    }
-    if (plan.has_validators) {
-        out_lit(c, "Last-Modified: ");
-        out_mem(c, date_of(plan.mtime), HTTP_DATE_LEN);
-        out_lit(c, "\r\nETag: ");
-        out_str(c, plan.etag);
-        out_lit(c, "\r\n");
-    }
-    if (plan.status == 206)
-        out_add(c, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", plan.offset,
-                plan.offset + plan.length - 1, plan.size);
-    if (plan.status != 304)
-        out_lit(c, "Accept-Ranges: bytes\r\n");
-    head_end(c);
-
-    if (plan.status == 304 || c->head_only || plan.length == 0) {
-        if (plan.fd >= 0)
-            close(plan.fd);
-        return;
-    }
-    if (plan.data != NULL) {
-        /* Head and body leave in one write. */
-        if (out_mem(c, plan.data + plan.offset, (size_t)plan.length))
-            c->inline_len = (uint32_t)plan.length;
-        else
-            c->keep_alive = false;     /* not reached: HEAD_ROOM holds any head */
-        return;
-    }
-    c->file_fd = plan.fd;
-    c->file_off = plan.offset;
-    c->file_end = plan.offset + plan.length;
 }
 
-/* Write what the socket takes. */
+/* Build the response to the parsed request req (head_len bytes of buf). */
+static void answer(struct conn *c, const struct http_request *req, int head_len)
+{
+    struct http_req_info info;
+    struct conn_table *t = c->table;
+
+    c->head_len = (uint32_t)head_len;
+    c->body_sent = 0;
+    c->linger_after = false;
+    int bad = http_request_check(req, &info);
+    remember_request(c, req, bad ? NULL : &info);
+    c->head_only = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
+    c->keep_alive = !bad && info.keep_alive && c->site->keepalive_timeout > 0 &&
+                    !atomic_load_explicit(&t->stopping, memory_order_relaxed);
+    if (bad) {
+        c->linger_after = true;
+        respond_error(c, bad, "");
+        return;
+    }
+    plan_body(c, &info);
+    if (info.method == HTTP_METHOD_UNKNOWN)
+        respond_error(c, 501, "");
+    else if (info.method == HTTP_METHOD_KNOWN)
+        respond_error(c, 405, "Allow: GET, HEAD\r\n");
+    else
+        answer_file(c, req, &info);
+}
+
 static enum send_result send_some(struct conn *c)
 {
     struct conn_table *t = c->table;
@@ -701,7 +1022,7 @@ static void log_request(struct conn *c)
         .minor_version = c->buf ? c->minor_version : -1,
         .status = c->status,
         .bytes = body,
-        .duration_usec = c->head_start_us ? (uint64_t)(conn_now_us() - c->head_start_us) : 0,
+        .duration_usec = c->head_start_us ? (uint64_t)(clock_us() - c->head_start_us) : 0,
         .referer = c->referer_len && c->buf ? c->buf + c->referer_off : NULL,
         .referer_len = c->referer_len,
         .user_agent = c->agent_len && c->buf ? c->buf + c->agent_off : NULL,
@@ -711,22 +1032,54 @@ static void log_request(struct conn *c)
 }
 
 /* Drop the answered head and as much of the body to discard as is buffered. */
-static void consume_head(struct conn *c)
+
+/* ------------------------------------------------------------------ request cycle */
+
+static bool body_pending(const struct conn *c)
 {
-    uint32_t used = c->head_len;
+    return c->discard > 0 || c->chunked_body;
+}
+
+/* Drop request body bytes at p[0..n): returns how many of them were body
+ * (the rest is the next request), or -1 for a malformed or oversized
+ * chunked body. */
+static ssize_t skip_body(struct conn *c, const char *p, size_t n)
+{
     if (c->discard > 0) {
-        uint64_t avail = c->in_len - used;
-        uint64_t d = c->discard < avail ? c->discard : avail;
-        used += (uint32_t)d;
+        uint64_t d = c->discard < n ? c->discard : n;
         c->discard -= d;
+        return (ssize_t)d;
     }
+    if (!c->chunked_body)
+        return 0;
+    bool done = false;
+    ssize_t used = http_chunked_skip(&c->chunked, p, n, DISCARD_MAX, c->table->max_header_size,
+                                     &done);
+    if (used < 0) {
+        log_debug("%s sent a malformed or too large chunked body; closing", c->peer);
+        return -1;
+    }
+    if (done)
+        c->chunked_body = false;
+    return used;
+}
+
+/* Drop the answered head and as much of its body as is buffered; false
+ * when the body is malformed. */
+static bool consume_head(struct conn *c)
+{
+    ssize_t body = skip_body(c, c->buf + c->head_len, c->in_len - c->head_len);
+    if (body < 0)
+        return false;
+    uint32_t used = c->head_len + (uint32_t)body;
     memmove(c->buf, c->buf + used, c->in_len - used);
     c->in_len -= used;
     c->head_len = 0;
     c->parse_last = 0;
     c->minor_version = -1;
     c->method_len = c->target_len = 0;
-    c->head_start_us = c->in_len > 0 ? conn_now_us() : 0;
+    c->head_start_us = c->in_len > 0 ? clock_us() : 0;
+    return true;
 }
 
 /*
@@ -746,25 +1099,37 @@ static bool finish_response(struct conn *c)
     c->out_len = c->out_off = 0;
 
     if (!c->keep_alive || atomic_load_explicit(&t->stopping, memory_order_relaxed)) {
-        bool leftovers = c->in_len > c->head_len || c->discard > 0;
-        if (c->linger_after || leftovers) {
-            conn_linger(c, conn_now_ms());
-            while (c->state == CONN_LINGER) {
-                if (!linger_drain(c)) {
-                    conn_close(c);
-                    break;
-                }
-                if (conn_park(c, c->deadline_ms, false))
-                    break;
-            }
-        } else {
+        bool leftovers = c->in_len > c->head_len || body_pending(c);
+        if (c->linger_after || leftovers)
+            linger_in_job(c);
+        else
             conn_close(c);
-        }
         return false;
     }
-    consume_head(c);
+    if (!consume_head(c)) {
+        linger_in_job(c);
+        return false;
+    }
     c->state = CONN_READ;
     return true;
+}
+
+/* Job: park c to wait for input, with the deadline of what it waits for. */
+static bool conn_park_read(struct conn *c)
+{
+    const struct site *s = c->site;
+    int64_t deadline;
+
+    if (c->in_len > 0)
+        deadline = c->head_start_us / 1000 + (int64_t)s->header_timeout * 1000;
+    else if (body_pending(c))
+        deadline = clock_ms() + (int64_t)s->send_timeout * 1000;
+    else if (c->requests == 0)
+        deadline = c->accepted_ms + (int64_t)s->header_timeout * 1000;
+    else
+        deadline = clock_ms() + (int64_t)s->keepalive_timeout * 1000;
+    c->state = CONN_READ;
+    return conn_park(c, deadline, false);
 }
 
 /*
@@ -797,7 +1162,7 @@ static bool send_and_finish(struct conn *c)
         case SEND_DONE:
             return finish_response(c);
         case SEND_AGAIN:
-            if (conn_park(c, conn_now_ms() + (int64_t)c->site->send_timeout * 1000, true))
+            if (conn_park(c, clock_ms() + (int64_t)c->site->send_timeout * 1000, true))
                 return false;
             break;                 /* an event came meanwhile: try again */
         case SEND_YIELD:
@@ -809,7 +1174,6 @@ static bool send_and_finish(struct conn *c)
                 return false;
             break;
         case SEND_ERROR:
-        default:
             log_request(c);
             conn_close(c);
             return false;
@@ -818,7 +1182,7 @@ static bool send_and_finish(struct conn *c)
 }
 
 /* Answer a request-level error detected before the head was complete. */
-static bool fail_head(struct conn *c, int status)
+static void fail_head(struct conn *c, int status)
 {
     c->keep_alive = false;
     c->linger_after = true;
@@ -827,7 +1191,78 @@ static bool fail_head(struct conn *c, int status)
     c->head_len = c->in_len;
     c->minor_version = -1;
     respond_error(c, status, "");
-    return send_and_finish(c);
+    send_and_finish(c);
+}
+
+enum read_result {
+    READ_GOT,                      /* new bytes of a head are in the buffer */
+    READ_RETRY,                    /* nothing new for the parser: go round again */
+    READ_DONE,                     /* c was parked or closed: the job is over */
+};
+
+/* Read what the socket has after the buffered input. */
+static enum read_result read_more(struct conn *c, bool *first, bool *short_read)
+{
+    size_t room = c->table->max_header_size - c->in_len;
+    ssize_t n = recv(c->fd, c->buf + c->in_len, room, MSG_DONTWAIT);
+
+    if (n < 0) {
+        if (errno == EINTR)
+            return READ_RETRY;
+        if (errno == EAGAIN)
+            return park_for_input(c, first) ? READ_DONE : READ_RETRY;
+        log_debug("recv from %s: %s", c->peer, strerror(errno));
+        conn_close(c);
+        return READ_DONE;
+    }
+    if (n == 0) {
+        conn_close(c);             /* the client is gone; a partial head is dropped */
+        return READ_DONE;
+    }
+    *short_read = c->drained = (size_t)n < room;
+    if (body_pending(c)) {
+        ssize_t body = skip_body(c, c->buf + c->in_len, (size_t)n);
+        if (body < 0) {
+            linger_in_job(c);
+            return READ_DONE;
+        }
+        memmove(c->buf + c->in_len, c->buf + c->in_len + body, (size_t)(n - body));
+        n -= body;
+        if (n == 0)
+            return READ_RETRY;
+    }
+    if (c->in_len == 0)
+        c->head_start_us = clock_us();
+    c->in_len += (uint32_t)n;
+    return READ_GOT;
+}
+
+/* Answer the complete head of r bytes at the start of buf, send the
+ * response, and wait for the next request if none is buffered.  Returns
+ * true when the job goes on with c. */
+static bool serve_request(struct conn *c, const struct http_request *req, int r, bool *first)
+{
+    /* The loop reads file changes before it hands on a connection that
+     * epoll reported readable, so the first request of such a job was sent
+     * before any change the loop has not read.  Any other (a new
+     * connection's, a pipelined one, one read after an event the job took
+     * over) may have been sent after a change still unread: read the
+     * changes now. */
+    if (!*first || !c->from_event)
+        fileserve_site_changes(c->site);
+    *first = false;
+    answer(c, req, r);
+    if (!send_and_finish(c))
+        return false;
+    if (atomic_load_explicit(&c->table->forced, memory_order_relaxed)) {
+        conn_close(c);
+        return false;
+    }
+    /* Nothing pipelined and the socket was read dry: the next request is
+     * rarely there yet, so wait for an event rather than try a read. */
+    if (c->in_len == 0 && c->drained && park_for_input(c, first))
+        return false;
+    return true;
 }
 
 /* Read, parse and answer until the connection must wait or is gone. */
@@ -841,73 +1276,22 @@ static void serve(struct conn *c)
     for (;;) {
         bool short_read = false;
 
-        if (c->buf == NULL) {
-            c->buf = malloc(cap + out_cap(t));
-            if (c->buf == NULL) {
-                log_err("out of memory for a connection buffer");
-                conn_close(c);
-                return;
-            }
+        if (c->buf == NULL && (c->buf = malloc(cap + out_cap(t))) == NULL) {
+            log_err("out of memory for a connection buffer");
+            conn_close(c);
+            return;
         }
-
-        if (c->in_len == 0 || c->discard > 0 || c->parse_last == c->in_len) {
-            ssize_t n = recv(c->fd, c->buf + c->in_len, cap - c->in_len, MSG_DONTWAIT);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EAGAIN) {
-                    if (park_for_input(c, &first))
-                        return;
-                    continue;
-                }
-                log_debug("recv from %s: %s", c->peer, strerror(errno));
-                conn_close(c);
+        if (c->in_len == 0 || body_pending(c) || c->parse_last == c->in_len) {
+            enum read_result rr = read_more(c, &first, &short_read);
+            if (rr == READ_DONE)
                 return;
-            }
-            if (n == 0) {
-                conn_close(c);  /* the client is gone; a partial head is dropped */
-                return;
-            }
-            short_read = (size_t)n < cap - c->in_len;
-            c->drained = short_read;
-            if (c->discard > 0) {
-                uint64_t d = c->discard < (uint64_t)n ? c->discard : (uint64_t)n;
-                memmove(c->buf + c->in_len, c->buf + c->in_len + d, (size_t)n - d);
-                n -= (ssize_t)d;
-                c->discard -= d;
-                if (n == 0)
-                    continue;
-            }
-            if (c->in_len == 0)
-                c->head_start_us = conn_now_us();
-            c->in_len += (uint32_t)n;
+            if (rr == READ_RETRY)
+                continue;
         }
-
         int r = http_parse_request(c->buf, c->in_len, c->parse_last, &req);
         if (r > 0) {
-            /* The loop reads file changes before it hands on a connection
-             * that epoll reported readable, so the first request of such a
-             * job was sent before any change the loop has not read.  Any
-             * other (a new connection's, a pipelined one, one read after an
-             * event the job took over) may have been sent after a change
-             * still unread: read the changes now. */
-            if (!first || !c->from_event)
-                fileserve_site_changes(c->site);
-            first = false;
-            answer(c, &req, r);
-            if (!send_and_finish(c))
+            if (!serve_request(c, &req, r, &first))
                 return;
-            if (atomic_load_explicit(&t->forced, memory_order_relaxed)) {
-                conn_close(c);
-                return;
-            }
-            if (c->in_len == 0 && c->drained) {
-                /* Nothing pipelined and the socket was read dry: the next
-                 * request is rarely there yet, so wait for an event rather
-                 * than try a read. */
-                if (park_for_input(c, &first))
-                    return;
-            }
             continue;
         }
         if (r == HTTP_PARSE_ERROR) {
@@ -924,23 +1308,27 @@ static void serve(struct conn *c)
     }
 }
 
-void conn_job(void *arg)
+/* Pool job: serve the connection until it must wait or is closed. */
+static void conn_job(void *arg)
 {
     struct conn *c = arg;
-    struct conn_table *t = c->table;
 
-    if (atomic_load_explicit(&t->forced, memory_order_relaxed)) {
+    if (atomic_load_explicit(&c->table->forced, memory_order_relaxed)) {
         conn_close(c);
         return;
     }
-    if (c->state == CONN_SEND) {
-        if (!send_and_finish(c))
-            return;
-    }
+    if (c->state == CONN_SEND && !send_and_finish(c))
+        return;
     serve(c);
 }
 
-void conn_reject(struct conn *c, int status, int64_t now_ms)
+/* ------------------------------------------------------------------ loop side */
+
+/*
+ * Loop, for a connection it owns that waits for its request: answer status
+ * (408, 503) with a built-in page and close by lingering.
+ */
+static void conn_reject(struct conn *c, int status, int64_t now_ms)
 {
     char msg[768];
     size_t blen;
@@ -951,7 +1339,9 @@ void conn_reject(struct conn *c, int status, int64_t now_ms)
                      "Connection: close\r\n\r\n%.*s",
                      status, http_reason(status), date_now(), blen,
                      status == 503 ? "Retry-After: 1\r\n" : "", (int)blen, body);
-    if (send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+
+    if (len > 0 && send(c->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         log_debug("send %d to %s: %s", status, c->peer, strerror(errno));
     c->status = status;
     c->body_sent = (uint64_t)blen;
@@ -960,12 +1350,12 @@ void conn_reject(struct conn *c, int status, int64_t now_ms)
     c->method_len = c->target_len = c->referer_len = c->agent_len = 0;
     c->minor_version = -1;
     log_request(c);
-    conn_linger(c, now_ms);
-    if (c->state == CONN_LINGER)
+    if (conn_linger(c, now_ms))
         conn_linger_read(c);
 }
 
-void conn_expire(struct conn *c, int64_t now_ms)
+/* Loop, for a connection it owns whose deadline passed. */
+static void conn_expire(struct conn *c, int64_t now_ms)
 {
     if (c->state == CONN_READ && c->in_len > 0) {
         conn_reject(c, 408, now_ms);
@@ -979,9 +1369,38 @@ void conn_expire(struct conn *c, int64_t now_ms)
     conn_close(c);
 }
 
-bool conn_is_gone(const struct conn *c)
+/* Whether c is idle between requests (no partial head, no body to drop). */
+static bool conn_is_idle(const struct conn *c)
 {
-    char b;
-    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+    return c->state == CONN_READ && c->in_len == 0 && !body_pending(c) && c->head_len == 0;
+}
+
+/* An idle connection gives its buffer back. */
+static void conn_trim(struct conn *c)
+{
+    if (conn_is_idle(c)) {
+        free(c->buf);
+        c->buf = NULL;
+    }
+}
+
+void conn_table_sweep(struct conn_table *t, int64_t now_ms)
+{
+    bool stopping = atomic_load_explicit(&t->stopping, memory_order_relaxed);
+    bool forced = atomic_load_explicit(&t->forced, memory_order_relaxed);
+
+    for (unsigned i = 0; i < t->high_water; i++) {
+        struct conn *c = &t->slots[i];
+        if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP || c->retry_queued)
+            continue;
+        /* When stopping, a connection idle after a response is closed; one
+         * that has not sent its first request yet is given until its header
+         * deadline, since its request may be on the wire. */
+        if (forced || (stopping && conn_is_idle(c) && c->requests > 0))
+            conn_close(c);
+        else if (c->deadline_ms <= now_ms)
+            conn_expire(c, now_ms);
+        else if (c->buf != NULL)
+            conn_trim(c);
+    }
 }

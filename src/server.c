@@ -51,6 +51,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "conn.h"
 #include "fileserve.h"
@@ -67,6 +68,7 @@
 #define SATURATED_WAIT_MS 10       /* the longest the loop waits for a busy pool */
 
 struct listener {
+    enum poll_kind kind;           /* POLL_LISTENER; first, see conn.h */
     int fd;
     char name[128];
 };
@@ -86,13 +88,15 @@ struct server {
     int epfd;
     int wake_fd;
     int sig_fd;
-    bool table_ready;
-    struct conn_table table;
-    struct conn *retry_head;       /* connections the full queue refused, to resubmit */
-    struct conn *retry_tail;
+    /* what epoll's data.ptr points at for these three (see conn.h) */
+    enum poll_kind watch_tag, wake_tag, sig_tag;
+    struct conn_table *table;
+    bool retry_pending;            /* the table has jobs the full queue refused */
     bool stopping;
     int64_t stop_deadline_ms;
     bool forced;
+    int64_t forced_until_ms;       /* after forcing, when to stop waiting for jobs */
+    int64_t next_sweep_ms, next_status_ms;
 };
 
 static void format_sockaddr(const struct sockaddr *sa, char *out, size_t len)
@@ -168,6 +172,7 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
         for (int i = 0; i < n; i++) {
             struct listener *l = &s->listeners[s->nlisteners++];
             struct sockaddr_storage ss;
+            l->kind = POLL_LISTENER;
             socklen_t sl = sizeof ss;
             l->fd = systemd_listen_fds_start() + i;
             if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
@@ -186,6 +191,7 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
         if (fd < 0)
             return -1;
         struct listener *l = &s->listeners[s->nlisteners++];
+        l->kind = POLL_LISTENER;
         l->fd = fd;
         snprintf(l->name, sizeof l->name, "%s", s->conf->listen[i].text);
         log_info("listening on %s", l->name);
@@ -205,6 +211,9 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
     }
     s->conf = conf;
     s->epfd = s->wake_fd = s->sig_fd = s->watch_fd = -1;
+    s->watch_tag = POLL_WATCH;
+    s->wake_tag = POLL_WAKE;
+    s->sig_tag = POLL_SIGNAL;
     if (open_listeners(s, err, errlen) < 0)
         goto fail;
     s->site = fileserve_site_new(conf, err, errlen);
@@ -240,17 +249,18 @@ static void set_accepting(struct server *s, bool on)
             log_err("epoll_ctl listener %s: %s", s->listeners[i].name, strerror(errno));
     }
     s->accepting = on;
-    atomic_store(&s->table.wake_on_close, !on);
+    conn_table_wake_on_close(s->table, !on);
     if (!on)
-        log_debug("at max_connections (%u); not accepting", s->table.capacity);
+        log_debug("at max_connections (%u); not accepting", conn_table_capacity(s->table));
 }
-
-static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now);
 
 static void accept_some(struct server *s, struct listener *l)
 {
+    /* A signal earlier in the same batch may have closed the listeners. */
+    if (l->fd < 0)
+        return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
-        if (atomic_load(&s->table.active) >= s->table.capacity) {
+        if (conn_table_active(s->table) >= conn_table_capacity(s->table)) {
             set_accepting(s, false);
             return;
         }
@@ -273,7 +283,7 @@ static void accept_some(struct server *s, struct listener *l)
                 /* Out of descriptors or memory: stop accepting until the
                  * next sweep instead of spinning on the listener. */
                 log_warn("accept on %s: %s; pausing accept", l->name, strerror(errno));
-                s->accept_resume_ms = conn_now_ms() + 100;
+                s->accept_resume_ms = clock_ms() + 100;
                 set_accepting(s, false);
                 return;
             default:
@@ -281,137 +291,15 @@ static void accept_some(struct server *s, struct listener *l)
                 return;
             }
         }
-        int64_t now = conn_now_ms();
-        struct conn *c = conn_open(&s->table, fd, (struct sockaddr *)&peer, s->site, now);
-        if (c != NULL)
-            dispatch(s, c, false, now);
-    }
-}
-
-static void retry_push(struct server *s, struct conn *c)
-{
-    c->retry_queued = true;
-    c->next_retry = NULL;
-    if (s->retry_tail)
-        s->retry_tail->next_retry = c;
-    else
-        s->retry_head = c;
-    s->retry_tail = c;
-}
-
-/* Hand a connection that the loop owns to the pool.  from_event: epoll
- * reported input on it, in a batch whose file changes were read first;
- * false for one just accepted, or ready only for output. */
-static void dispatch(struct server *s, struct conn *c, bool from_event, int64_t now)
-{
-    if (c->state == CONN_LINGER) {
-        conn_linger_read(c);
-        return;
-    }
-    if (s->forced) {
-        conn_close(c);
-        return;
-    }
-    if (c->site != s->site && c->state == CONN_READ) {
-        /* A reload happened: the connection moves to the new site. */
-        fileserve_site_unref(c->site);
-        c->site = fileserve_site_ref(s->site);
-    }
-    c->from_event = from_event;
-    atomic_store_explicit(&c->event_in, false, memory_order_relaxed);
-    atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
-    int r = pool_execute(s->pool, conn_job, c);
-    if (r == 0)
-        return;
-    atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
-    if (c->state == CONN_READ && conn_is_gone(c)) {
-        conn_close(c);             /* nobody to answer: the client left */
-    } else if (c->state == CONN_READ) {
-        /* One line a second at most, however hard the flood. */
-        s->rejected++;
-        if (now - s->rejected_log_ms >= 1000) {
-            log_warn("job queue full (%u jobs): answered %u request%s with 503",
-                     s->conf->queue_size, s->rejected, s->rejected == 1 ? "" : "s");
-            s->rejected = 0;
-            s->rejected_log_ms = now;
-        }
-        conn_reject(c, 503, now);
-    } else {
-        retry_push(s, c);          /* a response is under way: it must go on */
-    }
-}
-
-static void retry_run(struct server *s)
-{
-    while (s->retry_head != NULL) {
-        struct conn *c = s->retry_head;
-        if (s->forced) {
-            s->retry_head = c->next_retry;
-            c->retry_queued = false;
-            conn_close(c);
-            continue;
-        }
-        atomic_store_explicit(&c->owner, CONN_JOB, memory_order_relaxed);
-        if (pool_execute(s->pool, conn_job, c) != 0) {
-            atomic_store_explicit(&c->owner, CONN_LOOP, memory_order_relaxed);
-            break;
-        }
-        s->retry_head = c->next_retry;
-        c->retry_queued = false;
-    }
-    if (s->retry_head == NULL)
-        s->retry_tail = NULL;
-}
-
-static void handle_conn_event(struct server *s, struct conn *c, uint32_t events, int64_t now)
-{
-    int owner = atomic_load_explicit(&c->owner, memory_order_acquire);
-
-    /* A job holds c: tell it an event came (see conn.h), never wait for it. */
-    if (owner == CONN_JOB && (events & EPOLLIN))
-        atomic_store_explicit(&c->event_in, true, memory_order_relaxed);  /* published by the CAS */
-    while (owner == CONN_JOB) {
-        if (atomic_compare_exchange_weak_explicit(&c->owner, &owner, CONN_JOB_EVENT,
-                                                  memory_order_acquire,
-                                                  memory_order_acquire))
-            return;
-    }
-    /* FREE: a stale event of a connection closed since epoll_wait returned;
-     * JOB_EVENT: already noted; retry_queued: it goes to the pool from the
-     * retry list. */
-    if (owner != CONN_LOOP || c->retry_queued)
-        return;
-    /* Only input says the client sent something before this batch. */
-    dispatch(s, c, (events & EPOLLIN) != 0, now);
-}
-
-/* Deadlines, idle buffers, and (when stopping) idle connections. */
-static void sweep(struct server *s, int64_t now)
-{
-    struct conn_table *t = &s->table;
-
-    for (unsigned i = 0; i < t->high_water; i++) {
-        struct conn *c = &t->slots[i];
-        if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP || c->retry_queued)
-            continue;
-        /* When stopping, a connection idle after a response is closed; one
-         * that has not sent its first request yet is given until its header
-         * deadline, since its request may be on the wire. */
-        if (s->forced || (s->stopping && conn_is_idle(c) && c->requests > 0))
-            conn_close(c);
-        else if (c->deadline_ms <= now)
-            conn_expire(c, now);
-        else if (c->buf != NULL)
-            conn_trim(c);
+        conn_accept(s->table, fd, (struct sockaddr *)&peer, clock_ms());
     }
 }
 
 static void status_line(struct server *s, char *buf, size_t len)
 {
     snprintf(buf, len, "%u connections, %u busy workers, %zu queued, %lu requests served",
-             atomic_load(&s->table.active), s->pool ? pool_busy(s->pool) : 0,
-             s->pool ? pool_pending(s->pool) : (size_t)0,
-             (unsigned long)atomic_load(&s->table.requests));
+             conn_table_active(s->table), s->pool ? pool_busy(s->pool) : 0,
+             s->pool ? pool_pending(s->pool) : (size_t)0, conn_table_requests(s->table));
 }
 
 static void begin_shutdown(struct server *s, const char *why, int64_t now)
@@ -421,20 +309,19 @@ static void begin_shutdown(struct server *s, const char *why, int64_t now)
     if (s->stopping) {
         log_notice("got %s again; closing all connections now", why);
         s->forced = true;
-        atomic_store(&s->table.forced, true);
+        conn_table_stop(s->table, true);
         return;
     }
     log_notice("got %s, shutting down: %u connections open, up to %u s to finish", why,
-               atomic_load(&s->table.active), s->conf->shutdown_timeout);
+               conn_table_active(s->table), s->conf->shutdown_timeout);
     snprintf(status, sizeof status, "Shutting down, %u connections open",
-             atomic_load(&s->table.active));
+             conn_table_active(s->table));
     systemd_notify_stopping(status);
     close_listeners(s);
     s->stopping = true;
-    atomic_store(&s->table.stopping, true);
-    atomic_store(&s->table.wake_on_close, true);
+    conn_table_stop(s->table, false);
     s->stop_deadline_ms = now + (int64_t)s->conf->shutdown_timeout * 1000;
-    sweep(s, now);
+    conn_table_sweep(s->table, now);
 }
 
 /* Poll the current site's change descriptor instead of the previous one's. */
@@ -445,7 +332,7 @@ static void watch_site(struct server *s)
      * (workers read them too), so a batch that holds a request sent after
      * a change holds the change as well, but for a race within one
      * epoll_wait (see Caching in tinyhttpd(8)). */
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &s->watch_fd };
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &s->watch_tag };
 
     if (s->watch_fd >= 0 && epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->watch_fd, NULL) < 0)
         log_err("epoll_ctl del inotify: %s", strerror(errno));
@@ -512,6 +399,7 @@ static void reload(struct server *s)
     keep_restart_settings(next, s->conf);
     struct site *old = s->site;
     s->site = site;
+    conn_table_set_site(s->table, site);
     watch_site(s);                 /* while the old descriptor is still open */
     fileserve_site_retire(old);
     fileserve_site_unref(old);
@@ -584,7 +472,8 @@ static unsigned fit_connections(unsigned wanted)
     return wanted;
 }
 
-static int setup_loop(struct server *s)
+/* The epoll set, the wake-up eventfd and the signalfd. */
+static int open_loop_fds(struct server *s)
 {
     sigset_t mask;
 
@@ -607,24 +496,23 @@ static int setup_loop(struct server *s)
         log_err("signalfd: %s", strerror(errno));
         return -1;
     }
-    unsigned cap = fit_connections(s->conf->max_connections);
-    int r = conn_table_init(&s->table, cap, s->conf->max_header_size, s->epfd, s->wake_fd);
-    if (r < 0) {
-        log_err("connection table: %s", strerror(-r));
-        return -1;
-    }
-    s->table_ready = true;
+    return 0;
+}
 
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->wake_fd };
+/* Put the eventfd, the signalfd and the listeners in the epoll set. */
+static int poll_loop_fds(struct server *s)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->wake_tag };
+
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
-        goto epoll_fail;
-    ev.data.ptr = &s->sig_fd;
+        goto fail;
+    ev.data.ptr = &s->sig_tag;
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sig_fd, &ev) < 0)
-        goto epoll_fail;
+        goto fail;
     for (size_t i = 0; i < s->nlisteners; i++) {
         ev.data.ptr = &s->listeners[i];
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev) < 0)
-            goto epoll_fail;
+            goto fail;
         /* Accepted sockets inherit it: no setsockopt per connection.
          * (Responses leave in whole writes, MSG_MORE marks a head that a
          * file follows, so Nagle would only delay pipelined answers.) */
@@ -634,14 +522,21 @@ static int setup_loop(struct server *s)
             log_warn("setsockopt TCP_NODELAY on %s: %s", s->listeners[i].name, strerror(errno));
     }
     s->accepting = true;
-    watch_site(s);
+    return 0;
+fail:
+    log_err("epoll_ctl: %s", strerror(errno));
+    return -1;
+}
 
+/* The worker threads, pinned to CPUs when cpu_affinity is on. */
+static int start_pool(struct server *s)
+{
     s->pool = pool_new(s->conf->pool_size, s->conf->queue_size);
     if (s->pool == NULL) {
         log_err("cannot start %u worker threads: %s", s->conf->pool_size, strerror(errno));
         return -1;
     }
-    s->table.pool = s->pool;
+    conn_table_set_pool(s->table, s->pool, s->conf->queue_size);
     if (s->conf->cpu_affinity) {
         int ncpu = pool_pin_workers(s->pool);
         if (ncpu < 0)
@@ -652,53 +547,134 @@ static int setup_loop(struct server *s)
                      s->conf->pool_size, ncpu, ncpu == 1 ? "" : "s");
     }
     return 0;
-epoll_fail:
-    log_err("epoll_ctl: %s", strerror(errno));
-    return -1;
 }
 
-static bool is_listener(const struct server *s, const void *p)
+static int setup_loop(struct server *s)
 {
-    return p >= (const void *)s->listeners && p < (const void *)(s->listeners + s->nlisteners);
+    if (open_loop_fds(s) < 0)
+        return -1;
+    unsigned cap = fit_connections(s->conf->max_connections);
+    s->table = conn_table_new(cap, s->conf->max_header_size, s->epfd, s->wake_fd);
+    if (s->table == NULL) {
+        log_err("connection table: %s", strerror(errno));
+        return -1;
+    }
+    conn_table_set_site(s->table, s->site);
+    if (poll_loop_fds(s) < 0)
+        return -1;
+    watch_site(s);
+    return start_pool(s);
+}
+
+/*
+ * While stopping: whether the loop is done (no connection left, or the
+ * grace after forcing is over).  Forces the close of what is left once the
+ * shutdown timeout has passed.
+ */
+static bool shutdown_done(struct server *s, int64_t now)
+{
+    if (conn_table_active(s->table) == 0)
+        return true;
+    if (!s->forced && now >= s->stop_deadline_ms) {
+        log_warn("shutdown timeout (%u s) reached; closing %u remaining connections",
+                 s->conf->shutdown_timeout, conn_table_active(s->table));
+        s->forced = true;
+        conn_table_stop(s->table, true);
+        conn_table_sweep(s->table, now);
+        s->retry_pending = conn_table_retry(s->table);
+    }
+    if (s->forced) {
+        if (s->forced_until_ms == 0)
+            s->forced_until_ms = now + FORCED_GRACE_MS;
+        else if (now >= s->forced_until_ms)
+            return true;
+    }
+    return false;
+}
+
+/* How long epoll_wait may sleep. */
+static int poll_timeout(const struct server *s, int64_t now)
+{
+    int64_t timeout = s->retry_pending ? 5 : s->next_sweep_ms - now;
+
+    if (!s->accepting && s->accept_resume_ms > now && timeout > 100)
+        timeout = 100;
+    if (s->stopping && timeout > 100)
+        timeout = 100;
+    return timeout < 0 ? 0 : (int)timeout;
+}
+
+/* Handle one batch of events.  File changes come first: the requests in
+ * the batch may follow them.  A worker may have read them from under
+ * epoll's nose and still be acting on them; then wait for it. */
+static void handle_events(struct server *s, struct epoll_event *events, int n, int64_t now)
+{
+    bool changes = s->watch_fd >= 0 && fileserve_site_busy(s->site);
+    for (int i = 0; i < n && !changes; i++)
+        changes = events[i].data.ptr == &s->watch_tag;
+    if (changes)
+        fileserve_site_changes(s->site);
+
+    for (int i = 0; i < n; i++) {
+        void *p = events[i].data.ptr;
+        switch (*(const enum poll_kind *)p) {
+        case POLL_CONN:
+            conn_on_event(s->table, p, events[i].events, now);
+            break;
+        case POLL_LISTENER:
+            accept_some(s, p);
+            break;
+        case POLL_SIGNAL:
+            handle_signals(s, now);
+            break;
+        case POLL_WAKE:
+            drain_wake(s);
+            break;
+        case POLL_WATCH:
+            break;                 /* read above */
+        }
+    }
+}
+
+/* What the loop does after each batch: resubmit refused jobs, resume
+ * accepting, sweep deadlines, refresh STATUS=. */
+static void housekeeping(struct server *s, int64_t now)
+{
+    if (s->retry_pending)
+        s->retry_pending = conn_table_retry(s->table);
+    if (!s->accepting && !s->stopping && now >= s->accept_resume_ms &&
+        conn_table_active(s->table) < conn_table_capacity(s->table))
+        set_accepting(s, true);
+    if (now >= s->next_sweep_ms || s->stopping) {
+        conn_table_sweep(s->table, now);
+        s->next_sweep_ms = now + SWEEP_MS;
+    }
+    if (now >= s->next_status_ms && systemd_notify_enabled()) {
+        char status[200];
+        status_line(s, status, sizeof status);
+        systemd_notify_status(status);
+        s->next_status_ms = now + STATUS_MS;
+    }
 }
 
 int server_run(struct server *s)
 {
     struct epoll_event events[EVENT_BATCH];
     char status[200];
+    int result = 0;
 
     if (setup_loop(s) < 0)
         return -1;
     log_info("ready: %u workers, queue %u, max %u connections, document_root %s",
-             s->conf->pool_size, s->conf->queue_size, s->table.capacity, s->conf->document_root);
+             s->conf->pool_size, s->conf->queue_size, conn_table_capacity(s->table),
+             s->conf->document_root);
     status_line(s, status, sizeof status);
     systemd_notify_ready(status);
 
-    int64_t now = conn_now_ms();
-    int64_t next_sweep = now + SWEEP_MS, next_status = now + STATUS_MS;
-    int64_t forced_until = 0;
-    int status_code = 0;
-
-    for (;;) {
-        if (s->stopping) {
-            if (atomic_load(&s->table.active) == 0)
-                break;
-            if (!s->forced && now >= s->stop_deadline_ms) {
-                log_warn("shutdown timeout (%u s) reached; closing %u remaining connections",
-                         s->conf->shutdown_timeout, atomic_load(&s->table.active));
-                s->forced = true;
-                atomic_store(&s->table.forced, true);
-                sweep(s, now);
-                retry_run(s);
-            }
-            if (s->forced) {
-                if (forced_until == 0)
-                    forced_until = now + FORCED_GRACE_MS;
-                else if (now >= forced_until)
-                    break;
-            }
-        }
-
+    int64_t now = clock_ms();
+    s->next_sweep_ms = now + SWEEP_MS;
+    s->next_status_ms = now + STATUS_MS;
+    while (!(s->stopping && shutdown_done(s, now))) {
         /* While the workers have jobs queued, more jobs now would only
          * wait beside them: let requests gather in epoll until the queue
          * is empty, then take them in one batch.  Being woken for every
@@ -706,74 +682,26 @@ int server_run(struct server *s)
          * switch each time. */
         if (!s->stopping)
             (void)pool_wait_pending(s->pool, 0, SATURATED_WAIT_MS);
-        int timeout = s->retry_head ? 5 : (int)(next_sweep - now);
-        if (!s->accepting && s->accept_resume_ms > now && timeout > 100)
-            timeout = 100;
-        if (s->stopping && timeout > 100)
-            timeout = 100;
-        if (timeout < 0)
-            timeout = 0;
-        int n = epoll_wait(s->epfd, events, EVENT_BATCH, timeout);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        int n = epoll_wait(s->epfd, events, EVENT_BATCH, poll_timeout(s, now));
+        if (n < 0 && errno != EINTR) {
             /* The loop cannot go on: stop, and say so in the exit status
              * so that the service manager restarts us. */
             log_err("epoll_wait: %s; the event loop cannot continue", strerror(errno));
-            status_code = -1;
+            result = -1;
             break;
         }
-        now = conn_now_ms();
-        /* File changes first: the requests in this batch may follow them.
-         * A worker may have read them from under epoll's nose and still be
-         * acting on them; then wait for it. */
-        bool changes = s->watch_fd >= 0 && fileserve_site_busy(s->site);
-        for (int i = 0; i < n && !changes; i++)
-            changes = events[i].data.ptr == &s->watch_fd;
-        if (changes)
-            fileserve_site_changes(s->site);
-        for (int i = 0; i < n; i++) {
-            void *p = events[i].data.ptr;
-            if (p == &s->watch_fd)
-                continue;
-            if (p == &s->sig_fd)
-                handle_signals(s, now);
-            else if (p == &s->wake_fd)
-                drain_wake(s);
-            else if (is_listener(s, p))
-                accept_some(s, p);
-            else
-                handle_conn_event(s, p, events[i].events, now);
-        }
-        if (s->retry_head)
-            retry_run(s);
-        if (!s->accepting && !s->stopping && now >= s->accept_resume_ms &&
-            atomic_load(&s->table.active) < s->table.capacity)
-            set_accepting(s, true);
-        if (now >= next_sweep || s->stopping) {
-            sweep(s, now);
-            next_sweep = now + SWEEP_MS;
-        }
-        if (now >= next_status && systemd_notify_enabled()) {
-            status_line(s, status, sizeof status);
-            systemd_notify_status(status);
-            next_status = now + STATUS_MS;
-        }
+        now = clock_ms();
+        if (n > 0)
+            handle_events(s, events, n, now);
+        housekeeping(s, now);
     }
 
     /* Every job still queued runs (and, once forced, just closes). */
     pool_shutdown(s->pool);
-    unsigned left = 0;
-    for (unsigned i = 0; i < s->table.high_water; i++) {
-        struct conn *c = &s->table.slots[i];
-        if (atomic_load(&c->owner) != CONN_FREE) {
-            conn_close(c);
-            left++;
-        }
-    }
-    log_info("stopped: %lu requests served%s", (unsigned long)atomic_load(&s->table.requests),
+    unsigned left = conn_table_close_all(s->table);
+    log_info("stopped: %lu requests served%s", conn_table_requests(s->table),
              left ? ", remaining connections closed" : "");
-    return status_code;
+    return result;
 }
 
 void server_free(struct server *s)
@@ -781,12 +709,7 @@ void server_free(struct server *s)
     if (s == NULL)
         return;
     pool_free(s->pool);
-    if (s->table_ready) {
-        for (unsigned i = 0; i < s->table.high_water; i++)
-            if (atomic_load(&s->table.slots[i].owner) != CONN_FREE)
-                conn_close(&s->table.slots[i]);
-        conn_table_destroy(&s->table);
-    }
+    conn_table_free(s->table);
     close_listeners(s);
     fileserve_site_unref(s->site);
     if (s->epfd >= 0)
