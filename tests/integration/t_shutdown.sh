@@ -133,4 +133,25 @@ fi
 th_check "log: second signal noticed" grep -aq 'got SIGINT again' "$TH_LOG"
 th_bg_wait slow 5 || true
 
+# --- 6. SIGTERM and a new connection in the same batch of events: the
+# signal closes the listeners, and the listener's event after it in the
+# batch must not reach accept().  The daemon is stopped while both become
+# ready, so that one epoll_wait returns them together, the signal first.
+th_conf 'defer_accept = 0;'
+th_start
+queued() { [ "$(ss -Hltn "sport = :$TH_PORT" | awk '{ print $2 }')" = 1 ]; }
+th_signal STOP
+th_signal TERM
+th_bg_start late curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$TH_PORT/file.txt"
+th_check "a connection waits in the backlog of the stopped daemon" th_poll 5 queued
+th_signal CONT
+if th_wait_exit 10; then
+    th_eq "exit status after a signal and a connection in one batch" 0 "$TH_DEXIT"
+else
+    th_fail "the daemon did not exit after SIGTERM"
+fi
+th_nomatch "no accept on a closed listener" 'accept on' "$(cat "$TH_LOG")"
+th_stderr_clean
+th_bg_wait late 10 || true
+
 th_done
