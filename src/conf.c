@@ -4,11 +4,12 @@
  * Every setting is one row of `keys` below: its name (also the name of its
  * field in struct conf), its kind (which fixes both the libconfig type the
  * file must hold and how the field is stored, defaulted, compared and
- * freed), its range or default, whether SIGHUP may change it, and an
- * optional check for what the kind alone cannot say.  conf_defaults,
- * conf_load, conf_free, conf_restart_changes and the conf_key_* accessors
- * all walk that table, so adding a key is adding a row (and a line in
- * conf/tinyhttpd.conf, which the unit test enforces).
+ * freed, and how a reload carries it over), its range or default, whether
+ * SIGHUP may change it, and an optional check for what the kind alone
+ * cannot say.  conf_defaults, conf_load, conf_free, conf_keep_restart and
+ * the conf_key_* accessors all walk that table, so adding a key is adding a
+ * row (and an entry in conf/tinyhttpd.conf and tinyhttpd.conf(5), which
+ * tests/docs.sh and the unit test enforce).
  *
  * Loading fills a private struct and copies it out only when the whole file
  * is valid, so a bad file never half-applies and the caller (a reload) can
@@ -63,13 +64,16 @@
 #define INCLUDE_DEPTH_MAX 10
 
 /*
- * How a key is written in the file and stored in struct conf:
+ * How a key is written in the file and stored in struct conf (at the row's
+ * offset); the kind alone says how a field is compared and carried over on
+ * reload (key_equal, key_keep), so any key of these kinds can be made
+ * restart-only by its row:
  *   KIND_UINT    int or int64 in the file, range-checked, `unsigned` field
  *   KIND_BOOL    boolean, `bool` field
  *   KIND_STR     string, `char *` field (strdup'd by conf_load)
- *   KIND_LEVEL   string naming a syslog level, the log_level field
- *   KIND_TARGET  string naming a log target, the log_target field
- *   KIND_LISTEN  string or list of strings, the listen[]/nlisten fields
+ *   KIND_LEVEL   string naming a syslog level, an `int` field
+ *   KIND_TARGET  string naming a log target, an `enum conf_log_target` field
+ *   KIND_LISTEN  string or list of strings, the listen[] field (and nlisten)
  */
 enum key_kind { KIND_UINT, KIND_BOOL, KIND_STR, KIND_LEVEL, KIND_TARGET, KIND_LISTEN };
 
@@ -83,7 +87,7 @@ struct key {
     long long def_num;          /* KIND_UINT, KIND_BOOL, KIND_LEVEL, KIND_TARGET */
     const char *def_str;        /* KIND_STR, KIND_LISTEN; NULL: the key is required */
     const char *choices;        /* KIND_LEVEL, KIND_TARGET: the names listed in errors */
-    bool reloadable;            /* may change on SIGHUP without a restart */
+    bool reloadable;            /* false: restart-only, key_keep carries it over */
     /* Extra validation of a KIND_STR value; 0 or -1 after writing the error. */
     int (*check)(struct load *ld, const struct key *k, const config_setting_t *s,
                  const char *value);
@@ -125,7 +129,7 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
     { .name = #field, .kind = (knd), .offset = offsetof(struct conf, field),        \
       .def_num = (def), .choices = (names), .reloadable = (when) }
 
-/* In logical order: the order of conf/tinyhttpd.conf and of conf_restart_changes. */
+/* In logical order: the order of conf/tinyhttpd.conf and of conf_keep_restart's names. */
 static const struct key keys[] = {
     KEY_LISTEN(listen, "0.0.0.0:80", RESTART),
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
@@ -180,6 +184,16 @@ static bool *field_bool(struct conf *c, const struct key *k)
 static char **field_str(struct conf *c, const struct key *k)
 {
     return (char **)((char *)c + k->offset);
+}
+
+static int *field_int(struct conf *c, const struct key *k)
+{
+    return (int *)((char *)c + k->offset);
+}
+
+static enum conf_log_target *field_target(struct conf *c, const struct key *k)
+{
+    return (enum conf_log_target *)((char *)c + k->offset);
 }
 
 static const void *field_const(const struct conf *c, const struct key *k)
@@ -497,7 +511,7 @@ static int set_one(struct load *ld, struct conf *c, const struct key *k,
     case KIND_LEVEL:
         if ((str = get_string(ld, k, s)) == NULL)
             return -1;
-        if ((c->log_level = conf_log_level_parse(str)) < 0) {
+        if ((*field_int(c, k) = conf_log_level_parse(str)) < 0) {
             fail_setting(ld, s, "'%s' must be one of %s", k->name, k->choices);
             return -1;
         }
@@ -508,7 +522,7 @@ static int set_one(struct load *ld, struct conf *c, const struct key *k,
             return -1;
         for (i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
             if (strcmp(str, target_names[i]) == 0) {
-                c->log_target = (enum conf_log_target)i;
+                *field_target(c, k) = (enum conf_log_target)i;
                 return 0;
             }
         }
@@ -601,10 +615,10 @@ void conf_defaults(struct conf *c)
             *field_str(c, k) = (char *)k->def_str;      /* see "String ownership" */
             break;
         case KIND_LEVEL:
-            c->log_level = (int)k->def_num;
+            *field_int(c, k) = (int)k->def_num;
             break;
         case KIND_TARGET:
-            c->log_target = (enum conf_log_target)k->def_num;
+            *field_target(c, k) = (enum conf_log_target)k->def_num;
             break;
         case KIND_LISTEN:
             if (conf_parse_listen(k->def_str, &c->listen[0]) < 0)
@@ -769,9 +783,10 @@ static bool key_equal(const struct conf *a, const struct conf *b, const struct k
     case KIND_STR:
         return str_equal(*(char *const *)field_const(a, k), *(char *const *)field_const(b, k));
     case KIND_LEVEL:
-        return a->log_level == b->log_level;
+        return *(const int *)field_const(a, k) == *(const int *)field_const(b, k);
     case KIND_TARGET:
-        return a->log_target == b->log_target;
+        return *(const enum conf_log_target *)field_const(a, k) ==
+               *(const enum conf_log_target *)field_const(b, k);
     case KIND_LISTEN:
         if (a->nlisten != b->nlisten)
             return false;
@@ -783,7 +798,40 @@ static bool key_equal(const struct conf *a, const struct conf *b, const struct k
     abort();
 }
 
-void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len)
+/* Give next running's value of k.  A string is swapped, not copied, so
+ * each struct still owns exactly the strings conf_free will free. */
+static void key_keep(struct conf *next, struct conf *running, const struct key *k)
+{
+    char *str;
+
+    switch (k->kind) {
+    case KIND_UINT:
+        *field_uint(next, k) = *field_uint(running, k);
+        return;
+    case KIND_BOOL:
+        *field_bool(next, k) = *field_bool(running, k);
+        return;
+    case KIND_STR:
+        str = *field_str(next, k);
+        *field_str(next, k) = *field_str(running, k);
+        *field_str(running, k) = str;
+        return;
+    case KIND_LEVEL:
+        *field_int(next, k) = *field_int(running, k);
+        return;
+    case KIND_TARGET:
+        *field_target(next, k) = *field_target(running, k);
+        return;
+    case KIND_LISTEN:
+        memcpy(next->listen, running->listen, sizeof(next->listen));
+        next->nlisten = running->nlisten;
+        return;
+    }
+    abort();
+}
+
+/* The names of the restart-only keys that differ, comma-separated into buf. */
+static void restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len)
 {
     size_t i, used = 0;
 
@@ -802,6 +850,16 @@ void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf,
         }
         used += (size_t)n;
     }
+}
+
+void conf_keep_restart(struct conf *next, struct conf *running, char *changed, size_t len)
+{
+    size_t i;
+
+    restart_changes(running, next, changed, len);
+    for (i = 0; i < NKEYS; i++)
+        if (!keys[i].reloadable)
+            key_keep(next, running, &keys[i]);
 }
 
 int conf_log_level_parse(const char *name)

@@ -2,8 +2,9 @@
  * conf.h - the configuration file (libconfig syntax) and its settings.
  *
  * One table in conf.c lists every key with its type, default, range and
- * whether a reload (SIGHUP) may change it; parsing, defaults, validation
- * and the documentation test all come from that table.  A struct conf is
+ * whether a reload (SIGHUP) may change it; parsing, defaults, validation,
+ * what a reload keeps, and the documentation test (`tinyhttpd
+ * --print-keys`) all come from that table.  A struct conf is
  * filled completely or not at all, so a bad file never half-applies.
  */
 #ifndef TINYHTTPD_CONF_H
@@ -81,10 +82,14 @@ const char *conf_key_name(size_t i);
 bool conf_key_reloadable(size_t i);
 
 /*
- * Names of the keys whose values differ between a and b and that only take
- * effect at restart, comma-separated into buf ("" if none).
+ * For a reload: carry the running configuration's restart-only settings
+ * over into the one just loaded.  Afterwards next holds running's value of
+ * every key that is not reloadable (string fields are swapped between the
+ * two, so conf_free of either stays right), and `changed` (when len > 0)
+ * names the keys whose values differed, comma-separated in the table's
+ * order ("" if none; a name that does not fit is left out whole).
  */
-void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len);
+void conf_keep_restart(struct conf *next, struct conf *running, char *changed, size_t len);
 
 /* Level name ("err", "warning", "notice", "info", "debug", and the aliases
  * "error" and "warn") to a syslog priority, or -1. */
