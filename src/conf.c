@@ -266,12 +266,17 @@ static int check_docroot(struct load *ld, const struct key *k, const config_sett
     return 0;
 }
 
+/* A name fileserve.c can append to a directory: one path component. */
 static int check_index(struct load *ld, const struct key *k, const config_setting_t *s,
                        const char *value)
 {
     if (value[0] == '\0' || strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
         strcmp(value, "..") == 0) {
         fail_setting(ld, s, "'%s' must be a file name without '/'", k->name);
+        return -1;
+    }
+    if (strlen(value) > NAME_MAX) {
+        fail_setting(ld, s, "'%s' must be a file name of at most %d bytes", k->name, NAME_MAX);
         return -1;
     }
     return 0;

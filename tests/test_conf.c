@@ -161,6 +161,7 @@ static const struct {
     { "bad-log-target.conf", NULL, ":3: 'log_target' must be one of auto, stderr, journal" },
     { "bad-index.conf", NULL, ":3: 'index' must be a file name without '/'" },
     { "bad-index-dotdot.conf", NULL, ":3: 'index' must be a file name without '/'" },
+    { "bad-index-long.conf", NULL, ":3: 'index' must be a file name of at most 255 bytes" },
     { "bad-user-empty.conf", NULL, ":3: 'user' must not be empty" },
     { "bad-syntax.conf", NULL, ":3: syntax error" },
     { "bad-syntax-duplicate-key.conf", NULL, ":4: duplicate setting name" },
@@ -249,6 +250,25 @@ static void test_load_errors(void)
             snprintf(want, sizeof(want), "%s:2: 'listen' must have at most 32 addresses", path);
             check_load_fails(path, want);
         }
+    }
+
+    /* index: NAME_MAX bytes is a file name, one more is not. */
+    {
+        char name[NAME_MAX + 2], text[NAME_MAX + 64];
+
+        memset(name, 'i', NAME_MAX);
+        name[NAME_MAX] = '\0';
+        snprintf(text, sizeof(text), "document_root = \"/\";\nindex = \"%s\";\n", name);
+        path = write_tmp("index-max.conf", text);
+        CHECK_INT(conf_load(&c, path, err, sizeof(err)), 0);
+        CHECK_INT(c.index != NULL ? strlen(c.index) : 0, NAME_MAX);
+        conf_free(&c);
+        strcat(name, "i");
+        snprintf(text, sizeof(text), "document_root = \"/\";\nindex = \"%s\";\n", name);
+        path = write_tmp("index-too-long.conf", text);
+        snprintf(want, sizeof(want), "%s:2: 'index' must be a file name of at most %d bytes", path,
+                 NAME_MAX);
+        check_load_fails(path, want);
     }
 
     /* A short buffer gets a truncated, terminated message; none at all is fine. */
@@ -796,7 +816,7 @@ static void remove_tmpdir(void)
 {
     static const char *const names[] = {
         "unreadable.conf", "listen-max.conf", "listen-too-many.conf", "sample.conf",
-        "sample-all.conf",
+        "sample-all.conf", "index-max.conf", "index-too-long.conf",
     };
     char path[PATH_MAX + 64];
     size_t i;
