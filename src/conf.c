@@ -663,95 +663,121 @@ static int set_dir(struct load *ld)
     return 0;
 }
 
-int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+/* Open ld->path for libconfig: a readable file, not a directory, whose
+ * @include lines name no directory (see check_includes).  NULL on error. */
+static FILE *open_main(struct load *ld)
 {
-    struct load ld = { .path = path, .err = err, .errlen = errlen };
-    config_setting_t *root;
-    struct conf tmp;
     struct stat st;
-    config_t cfg;
-    FILE *f = NULL;
-    size_t i;
-    int n;
+    FILE *f;
 
-    conf_defaults(&tmp);
-    config_init(&cfg);
-    if (err != NULL && errlen > 0)
-        err[0] = '\0';
-
-    if (set_dir(&ld) < 0) {
-        fail_at(&ld, path, 0, "%s", strerror(ENAMETOOLONG));
-        goto fail;
+    if (set_dir(ld) < 0) {
+        fail_at(ld, ld->path, 0, "%s", strerror(ENAMETOOLONG));
+        return NULL;
     }
-    if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) < 0) {
+    if ((f = fopen(ld->path, "r")) == NULL || fstat(fileno(f), &st) < 0) {
         int e = errno;
-        fail_at(&ld, path, 0, "%s", strerror(e));
-        goto fail;
+        fail_at(ld, ld->path, 0, "%s", strerror(e));
+        if (f != NULL)
+            fclose(f);
+        return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
-        fail_at(&ld, path, 0, "%s", strerror(EISDIR));
-        goto fail;
+        fail_at(ld, ld->path, 0, "%s", strerror(EISDIR));
+    } else if (check_includes(ld, f, ld->path, 0) == 0) {
+        rewind(f);
+        return f;
     }
-    if (check_includes(&ld, f, path, 0) < 0)
-        goto fail;
-    rewind(f);
+    fclose(f);
+    return NULL;
+}
 
-    config_set_include_dir(&cfg, ld.dir);
-    if (config_read(&cfg, f) != CONFIG_TRUE) {
-        fail_at(&ld, file_name(&ld, config_error_file(&cfg)),
-                config_error_type(&cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(&cfg) : 0,
-                "%s", config_error_text(&cfg));
-        goto fail;
-    }
+/* libconfig's parse of f (with its includes) into cfg; 0 or -1. */
+static int parse_file(struct load *ld, config_t *cfg, FILE *f)
+{
+    config_set_include_dir(cfg, ld->dir);
+    if (config_read(cfg, f) == CONFIG_TRUE)
+        return 0;
+    fail_at(ld, file_name(ld, config_error_file(cfg)),
+            config_error_type(cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(cfg) : 0,
+            "%s", config_error_text(cfg));
+    return -1;
+}
 
-    root = config_root_setting(&cfg);
-    n = config_setting_length(root);
-    for (i = 0; i < (size_t)n; i++) {
+/* Every setting of the file, in file order, into c; the first error wins. */
+static int apply_settings(struct load *ld, config_t *cfg, struct conf *c)
+{
+    config_setting_t *root = config_root_setting(cfg);
+    int n = config_setting_length(root);
+
+    for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const struct key *k = key_find(config_setting_name(s));
 
         if (k == NULL) {
-            fail_setting(&ld, s, "unknown key '%s'", config_setting_name(s));
-            goto fail;
+            fail_setting(ld, s, "unknown key '%s'", config_setting_name(s));
+            return -1;
         }
-        if (set_one(&ld, &tmp, k, s) < 0)
-            goto fail;
+        if (set_one(ld, c, k, s) < 0)
+            return -1;
     }
+    return 0;
+}
 
-    /* Required keys, then take ownership of every default still in place. */
-    for (i = 0; i < NKEYS; i++) {
+/* Required keys present, then c takes ownership of every default string
+ * still in place and of its path. */
+static int finish(struct load *ld, struct conf *c)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
         const struct key *k = &keys[i];
         char **field;
 
         if (k->kind != KIND_STR)
             continue;
-        field = field_str(&tmp, k);
+        field = field_str(c, k);
         if (*field == NULL) {
-            fail_at(&ld, path, 0, "missing required key '%s'", k->name);
-            goto fail;
+            fail_at(ld, ld->path, 0, "missing required key '%s'", k->name);
+            return -1;
         }
         if (*field == k->def_str && (*field = strdup(k->def_str)) == NULL) {
-            fail_at(&ld, path, 0, "%s", strerror(ENOMEM));
-            goto fail;
+            fail_at(ld, ld->path, 0, "%s", strerror(ENOMEM));
+            return -1;
         }
     }
-    if ((tmp.path = strdup(path)) == NULL) {
-        fail_at(&ld, path, 0, "%s", strerror(ENOMEM));
-        goto fail;
+    if ((c->path = strdup(ld->path)) == NULL) {
+        fail_at(ld, ld->path, 0, "%s", strerror(ENOMEM));
+        return -1;
     }
+    return 0;
+}
 
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+    struct load ld = { .path = path, .err = err, .errlen = errlen };
+    struct conf tmp;
+    config_t cfg;
+    FILE *f;
+    int rc = -1;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    conf_defaults(&tmp);
+    if ((f = open_main(&ld)) == NULL) {
+        memset(c, 0, sizeof(*c));
+        return -1;
+    }
+    config_init(&cfg);
+    if (parse_file(&ld, &cfg, f) == 0 && apply_settings(&ld, &cfg, &tmp) == 0 &&
+        finish(&ld, &tmp) == 0)
+        rc = 0;
     config_destroy(&cfg);
     fclose(f);
+    if (rc < 0) {
+        conf_free(&tmp);
+        memset(c, 0, sizeof(*c));
+        return -1;
+    }
     *c = tmp;
     return 0;
-
-fail:
-    config_destroy(&cfg);
-    if (f != NULL)
-        fclose(f);
-    conf_free(&tmp);
-    memset(c, 0, sizeof(*c));
-    return -1;
 }
 
 size_t conf_key_count(void)
