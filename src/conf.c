@@ -337,18 +337,18 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
     int family;
 
     if (text == NULL)
-        return -1;
+        return -EINVAL;
     len = strlen(text);
     if (len == 0 || len >= sizeof(out.text))
-        return -1;
+        return -EINVAL;
 
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (close == NULL || close[1] != ':')
-            return -1;
+            return -EINVAL;
         host_len = (size_t)(close - text - 1);
         if (host_len == 0 || host_len >= sizeof(host))
-            return -1;
+            return -EINVAL;
         memcpy(host, text + 1, host_len);
         host[host_len] = '\0';
         family = AF_INET6;
@@ -356,7 +356,7 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
     } else if ((colon = strchr(text, ':')) != NULL) {
         host_len = (size_t)(colon - text);
         if (host_len == 0 || host_len >= sizeof(host))
-            return -1;
+            return -EINVAL;
         memcpy(host, text, host_len);
         host[host_len] = '\0';
         family = AF_INET;
@@ -369,13 +369,13 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
 
     port = parse_port(port_text);
     if (port == 0)
-        return -1;
+        return -EINVAL;
 
     memset(&out, 0, sizeof(out));
     if (family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out.addr;
         if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-            return -1;
+            return -EINVAL;
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
         out.addr_len = sizeof(*sin6);
@@ -384,7 +384,7 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
         if (strcmp(host, "*") == 0)
             sin->sin_addr.s_addr = htonl(INADDR_ANY);
         else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-            return -1;
+            return -EINVAL;
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
         out.addr_len = sizeof(*sin);
@@ -898,9 +898,9 @@ int conf_log_level_parse(const char *name)
     size_t i;
 
     if (name == NULL)
-        return -1;
+        return -EINVAL;
     for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
         if (strcmp(name, level_names[i].name) == 0)
             return level_names[i].level;
-    return -1;
+    return -EINVAL;
 }

@@ -55,7 +55,8 @@ void conf_defaults(struct conf *c);
 
 /*
  * Read and validate the file at path into *c (which need not be
- * initialised).  On success returns 0 and *c owns its strings (conf_free).
+ * initialised); the configuration boundary, so failures come with a message
+ * (see log.h).  On success returns 0 and *c owns its strings (conf_free).
  * On failure returns -1, leaves *c empty (safe to conf_free) and writes one
  * line to err, without a newline, in the form "FILE:LINE: message" (or
  * "FILE: message" when there is no line: an unreadable file, a missing
@@ -71,8 +72,8 @@ void conf_free(struct conf *c);
 
 /*
  * Parse "ADDRESS:PORT", "[IPv6]:PORT", "*:PORT" or "PORT" (numeric
- * addresses only) into *l.  Returns 0, or -1 if text is not such an address
- * (then *l is unchanged); text is at most 63 characters.
+ * addresses only) into *l.  Returns 0, or -EINVAL if text is not such an
+ * address (then *l is unchanged); text is at most 63 characters.
  */
 int conf_parse_listen(const char *text, struct conf_listen *l);
 
@@ -92,7 +93,7 @@ bool conf_key_reloadable(size_t i);
 void conf_keep_restart(struct conf *next, struct conf *running, char *changed, size_t len);
 
 /* Level name ("err", "warning", "notice", "info", "debug", and the aliases
- * "error" and "warn") to a syslog priority, or -1. */
+ * "error" and "warn") to a syslog priority, or -EINVAL. */
 int conf_log_level_parse(const char *name);
 
 #endif

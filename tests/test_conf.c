@@ -14,6 +14,7 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -484,7 +485,7 @@ static void test_parse_listen(void)
         if (cases[i].family == 0) {
             if (rc != -1)
                 fprintf(stderr, "  (accepted \"%s\")\n", cases[i].text);
-            CHECK_INT(rc, -1);
+            CHECK_INT(rc, -EINVAL);
             CHECK(l.text[0] == 0x77);   /* untouched on failure */
         } else {
             if (rc != 0)
@@ -494,7 +495,7 @@ static void test_parse_listen(void)
                 check_listen(&l, cases[i].text, cases[i].family, cases[i].addr, cases[i].port);
         }
     }
-    CHECK_INT(conf_parse_listen(NULL, &(struct conf_listen){ 0 }), -1);
+    CHECK_INT(conf_parse_listen(NULL, &(struct conf_listen){ 0 }), -EINVAL);
 }
 
 /* ------------------------------------------------------------------ small functions */
@@ -508,13 +509,13 @@ static void test_log_level_parse(void)
     CHECK_INT(conf_log_level_parse("notice"), LOG_NOTICE);
     CHECK_INT(conf_log_level_parse("info"), LOG_INFO);
     CHECK_INT(conf_log_level_parse("debug"), LOG_DEBUG);
-    CHECK_INT(conf_log_level_parse(""), -1);
-    CHECK_INT(conf_log_level_parse("INFO"), -1);
-    CHECK_INT(conf_log_level_parse("info "), -1);
-    CHECK_INT(conf_log_level_parse("crit"), -1);
-    CHECK_INT(conf_log_level_parse("emerg"), -1);
-    CHECK_INT(conf_log_level_parse("verbose"), -1);
-    CHECK_INT(conf_log_level_parse(NULL), -1);
+    CHECK_INT(conf_log_level_parse(""), -EINVAL);
+    CHECK_INT(conf_log_level_parse("INFO"), -EINVAL);
+    CHECK_INT(conf_log_level_parse("info "), -EINVAL);
+    CHECK_INT(conf_log_level_parse("crit"), -EINVAL);
+    CHECK_INT(conf_log_level_parse("emerg"), -EINVAL);
+    CHECK_INT(conf_log_level_parse("verbose"), -EINVAL);
+    CHECK_INT(conf_log_level_parse(NULL), -EINVAL);
 }
 
 static const struct {
