@@ -287,7 +287,7 @@ def syscalls_section(w, meta, sysc, spr):
 
 
 def targets_section(w, meta, med, peers, ratios, fmed, spr):
-    w("## Targets of issue 5")
+    w("## Performance targets")
     w("")
     w("| target | measured | met |")
     w("| --- | --- | --- |")

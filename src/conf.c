@@ -4,11 +4,12 @@
  * Every setting is one row of `keys` below: its name (also the name of its
  * field in struct conf), its kind (which fixes both the libconfig type the
  * file must hold and how the field is stored, defaulted, compared and
- * freed), its range or default, whether SIGHUP may change it, and an
- * optional check for what the kind alone cannot say.  conf_defaults,
- * conf_load, conf_free, conf_restart_changes and the conf_key_* accessors
- * all walk that table, so adding a key is adding a row (and a line in
- * conf/tinyhttpd.conf, which the unit test enforces).
+ * freed, and how a reload carries it over), its range or default, whether
+ * SIGHUP may change it, and an optional check for what the kind alone
+ * cannot say.  conf_defaults, conf_load, conf_free, conf_keep_restart and
+ * the conf_key_* accessors all walk that table, so adding a key is adding a
+ * row (and an entry in conf/tinyhttpd.conf and tinyhttpd.conf(5), which
+ * tests/docs.sh and the unit test enforce).
  *
  * Loading fills a private struct and copies it out only when the whole file
  * is valid, so a bad file never half-applies and the caller (a reload) can
@@ -63,13 +64,16 @@
 #define INCLUDE_DEPTH_MAX 10
 
 /*
- * How a key is written in the file and stored in struct conf:
+ * How a key is written in the file and stored in struct conf (at the row's
+ * offset); the kind alone says how a field is compared and carried over on
+ * reload (key_equal, key_keep), so any key of these kinds can be made
+ * restart-only by its row:
  *   KIND_UINT    int or int64 in the file, range-checked, `unsigned` field
  *   KIND_BOOL    boolean, `bool` field
  *   KIND_STR     string, `char *` field (strdup'd by conf_load)
- *   KIND_LEVEL   string naming a syslog level, the log_level field
- *   KIND_TARGET  string naming a log target, the log_target field
- *   KIND_LISTEN  string or list of strings, the listen[]/nlisten fields
+ *   KIND_LEVEL   string naming a syslog level, an `int` field
+ *   KIND_TARGET  string naming a log target, an `enum conf_log_target` field
+ *   KIND_LISTEN  string or list of strings, the listen[] field (and nlisten)
  */
 enum key_kind { KIND_UINT, KIND_BOOL, KIND_STR, KIND_LEVEL, KIND_TARGET, KIND_LISTEN };
 
@@ -83,7 +87,7 @@ struct key {
     long long def_num;          /* KIND_UINT, KIND_BOOL, KIND_LEVEL, KIND_TARGET */
     const char *def_str;        /* KIND_STR, KIND_LISTEN; NULL: the key is required */
     const char *choices;        /* KIND_LEVEL, KIND_TARGET: the names listed in errors */
-    bool reloadable;            /* may change on SIGHUP without a restart */
+    bool reloadable;            /* false: restart-only, key_keep carries it over */
     /* Extra validation of a KIND_STR value; 0 or -1 after writing the error. */
     int (*check)(struct load *ld, const struct key *k, const config_setting_t *s,
                  const char *value);
@@ -125,7 +129,7 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
     { .name = #field, .kind = (knd), .offset = offsetof(struct conf, field),        \
       .def_num = (def), .choices = (names), .reloadable = (when) }
 
-/* In logical order: the order of conf/tinyhttpd.conf and of conf_restart_changes. */
+/* In logical order: the order of conf/tinyhttpd.conf and of conf_keep_restart's names. */
 static const struct key keys[] = {
     KEY_LISTEN(listen, "0.0.0.0:80", RESTART),
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
@@ -180,6 +184,16 @@ static bool *field_bool(struct conf *c, const struct key *k)
 static char **field_str(struct conf *c, const struct key *k)
 {
     return (char **)((char *)c + k->offset);
+}
+
+static int *field_int(struct conf *c, const struct key *k)
+{
+    return (int *)((char *)c + k->offset);
+}
+
+static enum conf_log_target *field_target(struct conf *c, const struct key *k)
+{
+    return (enum conf_log_target *)((char *)c + k->offset);
 }
 
 static const void *field_const(const struct conf *c, const struct key *k)
@@ -252,12 +266,17 @@ static int check_docroot(struct load *ld, const struct key *k, const config_sett
     return 0;
 }
 
+/* A name fileserve.c can append to a directory: one path component. */
 static int check_index(struct load *ld, const struct key *k, const config_setting_t *s,
                        const char *value)
 {
     if (value[0] == '\0' || strchr(value, '/') != NULL || strcmp(value, ".") == 0 ||
         strcmp(value, "..") == 0) {
         fail_setting(ld, s, "'%s' must be a file name without '/'", k->name);
+        return -1;
+    }
+    if (strlen(value) > NAME_MAX) {
+        fail_setting(ld, s, "'%s' must be a file name of at most %d bytes", k->name, NAME_MAX);
         return -1;
     }
     return 0;
@@ -318,18 +337,18 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
     int family;
 
     if (text == NULL)
-        return -1;
+        return -EINVAL;
     len = strlen(text);
     if (len == 0 || len >= sizeof(out.text))
-        return -1;
+        return -EINVAL;
 
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (close == NULL || close[1] != ':')
-            return -1;
+            return -EINVAL;
         host_len = (size_t)(close - text - 1);
         if (host_len == 0 || host_len >= sizeof(host))
-            return -1;
+            return -EINVAL;
         memcpy(host, text + 1, host_len);
         host[host_len] = '\0';
         family = AF_INET6;
@@ -337,7 +356,7 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
     } else if ((colon = strchr(text, ':')) != NULL) {
         host_len = (size_t)(colon - text);
         if (host_len == 0 || host_len >= sizeof(host))
-            return -1;
+            return -EINVAL;
         memcpy(host, text, host_len);
         host[host_len] = '\0';
         family = AF_INET;
@@ -350,13 +369,13 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
 
     port = parse_port(port_text);
     if (port == 0)
-        return -1;
+        return -EINVAL;
 
     memset(&out, 0, sizeof(out));
     if (family == AF_INET6) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out.addr;
         if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-            return -1;
+            return -EINVAL;
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)port);
         out.addr_len = sizeof(*sin6);
@@ -365,7 +384,7 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
         if (strcmp(host, "*") == 0)
             sin->sin_addr.s_addr = htonl(INADDR_ANY);
         else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-            return -1;
+            return -EINVAL;
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
         out.addr_len = sizeof(*sin);
@@ -497,7 +516,7 @@ static int set_one(struct load *ld, struct conf *c, const struct key *k,
     case KIND_LEVEL:
         if ((str = get_string(ld, k, s)) == NULL)
             return -1;
-        if ((c->log_level = conf_log_level_parse(str)) < 0) {
+        if ((*field_int(c, k) = conf_log_level_parse(str)) < 0) {
             fail_setting(ld, s, "'%s' must be one of %s", k->name, k->choices);
             return -1;
         }
@@ -508,7 +527,7 @@ static int set_one(struct load *ld, struct conf *c, const struct key *k,
             return -1;
         for (i = 0; i < sizeof(target_names) / sizeof(target_names[0]); i++) {
             if (strcmp(str, target_names[i]) == 0) {
-                c->log_target = (enum conf_log_target)i;
+                *field_target(c, k) = (enum conf_log_target)i;
                 return 0;
             }
         }
@@ -601,10 +620,10 @@ void conf_defaults(struct conf *c)
             *field_str(c, k) = (char *)k->def_str;      /* see "String ownership" */
             break;
         case KIND_LEVEL:
-            c->log_level = (int)k->def_num;
+            *field_int(c, k) = (int)k->def_num;
             break;
         case KIND_TARGET:
-            c->log_target = (enum conf_log_target)k->def_num;
+            *field_target(c, k) = (enum conf_log_target)k->def_num;
             break;
         case KIND_LISTEN:
             if (conf_parse_listen(k->def_str, &c->listen[0]) < 0)
@@ -644,95 +663,121 @@ static int set_dir(struct load *ld)
     return 0;
 }
 
-int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+/* Open ld->path for libconfig: a readable file, not a directory, whose
+ * @include lines name no directory (see check_includes).  NULL on error. */
+static FILE *open_main(struct load *ld)
 {
-    struct load ld = { .path = path, .err = err, .errlen = errlen };
-    config_setting_t *root;
-    struct conf tmp;
     struct stat st;
-    config_t cfg;
-    FILE *f = NULL;
-    size_t i;
-    int n;
+    FILE *f;
 
-    conf_defaults(&tmp);
-    config_init(&cfg);
-    if (err != NULL && errlen > 0)
-        err[0] = '\0';
-
-    if (set_dir(&ld) < 0) {
-        fail_at(&ld, path, 0, "%s", strerror(ENAMETOOLONG));
-        goto fail;
+    if (set_dir(ld) < 0) {
+        fail_at(ld, ld->path, 0, "%s", strerror(ENAMETOOLONG));
+        return NULL;
     }
-    if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) < 0) {
+    if ((f = fopen(ld->path, "r")) == NULL || fstat(fileno(f), &st) < 0) {
         int e = errno;
-        fail_at(&ld, path, 0, "%s", strerror(e));
-        goto fail;
+        fail_at(ld, ld->path, 0, "%s", strerror(e));
+        if (f != NULL)
+            fclose(f);
+        return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
-        fail_at(&ld, path, 0, "%s", strerror(EISDIR));
-        goto fail;
+        fail_at(ld, ld->path, 0, "%s", strerror(EISDIR));
+    } else if (check_includes(ld, f, ld->path, 0) == 0) {
+        rewind(f);
+        return f;
     }
-    if (check_includes(&ld, f, path, 0) < 0)
-        goto fail;
-    rewind(f);
+    fclose(f);
+    return NULL;
+}
 
-    config_set_include_dir(&cfg, ld.dir);
-    if (config_read(&cfg, f) != CONFIG_TRUE) {
-        fail_at(&ld, file_name(&ld, config_error_file(&cfg)),
-                config_error_type(&cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(&cfg) : 0,
-                "%s", config_error_text(&cfg));
-        goto fail;
-    }
+/* libconfig's parse of f (with its includes) into cfg; 0 or -1. */
+static int parse_file(struct load *ld, config_t *cfg, FILE *f)
+{
+    config_set_include_dir(cfg, ld->dir);
+    if (config_read(cfg, f) == CONFIG_TRUE)
+        return 0;
+    fail_at(ld, file_name(ld, config_error_file(cfg)),
+            config_error_type(cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(cfg) : 0,
+            "%s", config_error_text(cfg));
+    return -1;
+}
 
-    root = config_root_setting(&cfg);
-    n = config_setting_length(root);
-    for (i = 0; i < (size_t)n; i++) {
+/* Every setting of the file, in file order, into c; the first error wins. */
+static int apply_settings(struct load *ld, config_t *cfg, struct conf *c)
+{
+    config_setting_t *root = config_root_setting(cfg);
+    int n = config_setting_length(root);
+
+    for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const struct key *k = key_find(config_setting_name(s));
 
         if (k == NULL) {
-            fail_setting(&ld, s, "unknown key '%s'", config_setting_name(s));
-            goto fail;
+            fail_setting(ld, s, "unknown key '%s'", config_setting_name(s));
+            return -1;
         }
-        if (set_one(&ld, &tmp, k, s) < 0)
-            goto fail;
+        if (set_one(ld, c, k, s) < 0)
+            return -1;
     }
+    return 0;
+}
 
-    /* Required keys, then take ownership of every default still in place. */
-    for (i = 0; i < NKEYS; i++) {
+/* Required keys present, then c takes ownership of every default string
+ * still in place and of its path. */
+static int finish(struct load *ld, struct conf *c)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
         const struct key *k = &keys[i];
         char **field;
 
         if (k->kind != KIND_STR)
             continue;
-        field = field_str(&tmp, k);
+        field = field_str(c, k);
         if (*field == NULL) {
-            fail_at(&ld, path, 0, "missing required key '%s'", k->name);
-            goto fail;
+            fail_at(ld, ld->path, 0, "missing required key '%s'", k->name);
+            return -1;
         }
         if (*field == k->def_str && (*field = strdup(k->def_str)) == NULL) {
-            fail_at(&ld, path, 0, "%s", strerror(ENOMEM));
-            goto fail;
+            fail_at(ld, ld->path, 0, "%s", strerror(ENOMEM));
+            return -1;
         }
     }
-    if ((tmp.path = strdup(path)) == NULL) {
-        fail_at(&ld, path, 0, "%s", strerror(ENOMEM));
-        goto fail;
+    if ((c->path = strdup(ld->path)) == NULL) {
+        fail_at(ld, ld->path, 0, "%s", strerror(ENOMEM));
+        return -1;
     }
+    return 0;
+}
 
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+    struct load ld = { .path = path, .err = err, .errlen = errlen };
+    struct conf tmp;
+    config_t cfg;
+    FILE *f;
+    int rc = -1;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    conf_defaults(&tmp);
+    if ((f = open_main(&ld)) == NULL) {
+        memset(c, 0, sizeof(*c));
+        return -1;
+    }
+    config_init(&cfg);
+    if (parse_file(&ld, &cfg, f) == 0 && apply_settings(&ld, &cfg, &tmp) == 0 &&
+        finish(&ld, &tmp) == 0)
+        rc = 0;
     config_destroy(&cfg);
     fclose(f);
+    if (rc < 0) {
+        conf_free(&tmp);
+        memset(c, 0, sizeof(*c));
+        return -1;
+    }
     *c = tmp;
     return 0;
-
-fail:
-    config_destroy(&cfg);
-    if (f != NULL)
-        fclose(f);
-    conf_free(&tmp);
-    memset(c, 0, sizeof(*c));
-    return -1;
 }
 
 size_t conf_key_count(void)
@@ -769,9 +814,10 @@ static bool key_equal(const struct conf *a, const struct conf *b, const struct k
     case KIND_STR:
         return str_equal(*(char *const *)field_const(a, k), *(char *const *)field_const(b, k));
     case KIND_LEVEL:
-        return a->log_level == b->log_level;
+        return *(const int *)field_const(a, k) == *(const int *)field_const(b, k);
     case KIND_TARGET:
-        return a->log_target == b->log_target;
+        return *(const enum conf_log_target *)field_const(a, k) ==
+               *(const enum conf_log_target *)field_const(b, k);
     case KIND_LISTEN:
         if (a->nlisten != b->nlisten)
             return false;
@@ -783,7 +829,40 @@ static bool key_equal(const struct conf *a, const struct conf *b, const struct k
     abort();
 }
 
-void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len)
+/* Give next running's value of k.  A string is swapped, not copied, so
+ * each struct still owns exactly the strings conf_free will free. */
+static void key_keep(struct conf *next, struct conf *running, const struct key *k)
+{
+    char *str;
+
+    switch (k->kind) {
+    case KIND_UINT:
+        *field_uint(next, k) = *field_uint(running, k);
+        return;
+    case KIND_BOOL:
+        *field_bool(next, k) = *field_bool(running, k);
+        return;
+    case KIND_STR:
+        str = *field_str(next, k);
+        *field_str(next, k) = *field_str(running, k);
+        *field_str(running, k) = str;
+        return;
+    case KIND_LEVEL:
+        *field_int(next, k) = *field_int(running, k);
+        return;
+    case KIND_TARGET:
+        *field_target(next, k) = *field_target(running, k);
+        return;
+    case KIND_LISTEN:
+        memcpy(next->listen, running->listen, sizeof(next->listen));
+        next->nlisten = running->nlisten;
+        return;
+    }
+    abort();
+}
+
+/* The names of the restart-only keys that differ, comma-separated into buf. */
+static void restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len)
 {
     size_t i, used = 0;
 
@@ -804,14 +883,24 @@ void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf,
     }
 }
 
+void conf_keep_restart(struct conf *next, struct conf *running, char *changed, size_t len)
+{
+    size_t i;
+
+    restart_changes(running, next, changed, len);
+    for (i = 0; i < NKEYS; i++)
+        if (!keys[i].reloadable)
+            key_keep(next, running, &keys[i]);
+}
+
 int conf_log_level_parse(const char *name)
 {
     size_t i;
 
     if (name == NULL)
-        return -1;
+        return -EINVAL;
     for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
         if (strcmp(name, level_names[i].name) == 0)
             return level_names[i].level;
-    return -1;
+    return -EINVAL;
 }

@@ -2,8 +2,9 @@
  * conf.h - the configuration file (libconfig syntax) and its settings.
  *
  * One table in conf.c lists every key with its type, default, range and
- * whether a reload (SIGHUP) may change it; parsing, defaults, validation
- * and the documentation test all come from that table.  A struct conf is
+ * whether a reload (SIGHUP) may change it; parsing, defaults, validation,
+ * what a reload keeps, and the documentation test (`tinyhttpd
+ * --print-keys`) all come from that table.  A struct conf is
  * filled completely or not at all, so a bad file never half-applies.
  */
 #ifndef TINYHTTPD_CONF_H
@@ -54,7 +55,8 @@ void conf_defaults(struct conf *c);
 
 /*
  * Read and validate the file at path into *c (which need not be
- * initialised).  On success returns 0 and *c owns its strings (conf_free).
+ * initialised); the configuration boundary, so failures come with a message
+ * (see log.h).  On success returns 0 and *c owns its strings (conf_free).
  * On failure returns -1, leaves *c empty (safe to conf_free) and writes one
  * line to err, without a newline, in the form "FILE:LINE: message" (or
  * "FILE: message" when there is no line: an unreadable file, a missing
@@ -70,8 +72,8 @@ void conf_free(struct conf *c);
 
 /*
  * Parse "ADDRESS:PORT", "[IPv6]:PORT", "*:PORT" or "PORT" (numeric
- * addresses only) into *l.  Returns 0, or -1 if text is not such an address
- * (then *l is unchanged); text is at most 63 characters.
+ * addresses only) into *l.  Returns 0, or -EINVAL if text is not such an
+ * address (then *l is unchanged); text is at most 63 characters.
  */
 int conf_parse_listen(const char *text, struct conf_listen *l);
 
@@ -81,13 +83,17 @@ const char *conf_key_name(size_t i);
 bool conf_key_reloadable(size_t i);
 
 /*
- * Names of the keys whose values differ between a and b and that only take
- * effect at restart, comma-separated into buf ("" if none).
+ * For a reload: carry the running configuration's restart-only settings
+ * over into the one just loaded.  Afterwards next holds running's value of
+ * every key that is not reloadable (string fields are swapped between the
+ * two, so conf_free of either stays right), and `changed` (when len > 0)
+ * names the keys whose values differed, comma-separated in the table's
+ * order ("" if none; a name that does not fit is left out whole).
  */
-void conf_restart_changes(const struct conf *a, const struct conf *b, char *buf, size_t len);
+void conf_keep_restart(struct conf *next, struct conf *running, char *changed, size_t len);
 
 /* Level name ("err", "warning", "notice", "info", "debug", and the aliases
- * "error" and "warn") to a syslog priority, or -1. */
+ * "error" and "warn") to a syslog priority, or -EINVAL. */
 int conf_log_level_parse(const char *name);
 
 #endif

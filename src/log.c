@@ -7,7 +7,8 @@
  * write(2), so lines from different threads never interleave.  In the
  * journal every message carries PRIORITY and its code location, and an
  * access record carries one field per part of the request, so that
- * `journalctl -u tinyhttpd HTTP_STATUS=404` finds them.  Bytes that come
+ * `journalctl -u tinyhttpd HTTP_STATUS=404` finds them; this file decides
+ * what goes there, and systemd.c (which holds every sd_* call) sends it.  Bytes that come
  * from a client are escaped before they reach either backend.
  */
 #include "config.h"
@@ -26,8 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
+#include "systemd.h"
 
 static struct {
     atomic_int level;
@@ -131,11 +131,7 @@ void log_write(int pri, const char *file, int line, const char *func, const char
     va_end(ap);
 
     if (log_get_backend() == LOG_BACKEND_JOURNAL) {
-        char cfile[300], cline[32];
-        snprintf(cfile, sizeof cfile, "CODE_FILE=%s", file);
-        snprintf(cline, sizeof cline, "CODE_LINE=%d", line);
-        sd_journal_send_with_location(cfile, cline, func, "MESSAGE=%s", msg, "PRIORITY=%d", pri,
-                                      "SYSLOG_IDENTIFIER=tinyhttpd", NULL);
+        (void)systemd_journal_message(pri, file, line, func, msg);
     } else {
         char buf[1200];
         struct timespec ts;
@@ -176,20 +172,7 @@ void log_access(const struct log_access *a)
         strcpy(agent, "-");
 
     if (log_get_backend() == LOG_BACKEND_JOURNAL) {
-        sd_journal_send("MESSAGE=%s \"%s %s\" %d %" PRIu64, a->peer, method, target, a->status,
-                        a->bytes,
-                        "PRIORITY=%d", LOG_INFO,
-                        "SYSLOG_IDENTIFIER=tinyhttpd",
-                        "REMOTE_ADDR=%s", a->peer,
-                        "HTTP_METHOD=%s", method,
-                        "HTTP_PATH=%s", target,
-                        "HTTP_VERSION=%s", a->minor_version >= 0 ? (a->minor_version ? "1.1" : "1.0") : "",
-                        "HTTP_STATUS=%d", a->status,
-                        "HTTP_BYTES=%" PRIu64, a->bytes,
-                        "DURATION_USEC=%" PRIu64, a->duration_usec,
-                        "HTTP_REFERER=%s", referer,
-                        "HTTP_USER_AGENT=%s", agent,
-                        NULL);
+        (void)systemd_journal_access(a, method, target, referer, agent);
         return;
     }
 

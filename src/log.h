@@ -6,6 +6,19 @@
  * threads never interleave, or to the systemd journal with structured
  * fields.  The module keeps its settings (level, backend) in one private
  * state; every function is safe from any thread.
+ *
+ * How failures travel, one convention per layer (for every module):
+ *  - Library modules (all of src/ but main.c) return 0 (or a count, or a
+ *    value) on success and a negative errno on failure, -EINVAL for input
+ *    that does not parse.  A function that allocates and returns an object
+ *    returns NULL with errno set instead.  They never exit().
+ *  - A message buffer (char *err, size_t errlen: one line, no newline) only
+ *    at the start-up and configuration boundary, where the message is the
+ *    result: conf_load, fileserve_site_new, server_new and
+ *    systemd_listen_fds.  Their callers log it or print it.
+ *  - Where nobody is left to return to (the event loop, the workers), the
+ *    failure is logged here, once, where it happens.
+ *  - main.c alone prints to stderr and turns failures into an exit status.
  */
 #ifndef TINYHTTPD_LOG_H
 #define TINYHTTPD_LOG_H

@@ -348,28 +348,6 @@ static void watch_site(struct server *s)
     s->watch_fd = fd;
 }
 
-/* Keep the restart-only settings of the running configuration in next. */
-static void keep_restart_settings(struct conf *next, struct conf *running)
-{
-    char *tmp;
-
-    memcpy(next->listen, running->listen, sizeof next->listen);
-    next->nlisten = running->nlisten;
-    next->defer_accept = running->defer_accept;
-    next->pool_size = running->pool_size;
-    next->cpu_affinity = running->cpu_affinity;
-    next->queue_size = running->queue_size;
-    next->max_connections = running->max_connections;
-    next->max_header_size = running->max_header_size;
-    next->log_target = running->log_target;
-    tmp = next->user;
-    next->user = running->user;
-    running->user = tmp;
-    tmp = next->group;
-    next->group = running->group;
-    running->group = tmp;
-}
-
 static void reload(struct server *s)
 {
     char err[512], changed[256], status[200];
@@ -393,10 +371,9 @@ static void reload(struct server *s)
         free(next);
         goto out;
     }
-    conf_restart_changes(s->conf, next, changed, sizeof changed);
+    conf_keep_restart(next, s->conf, changed, sizeof changed);
     if (changed[0] != '\0')
         log_warn("reload: %s changed; this takes effect only after a restart", changed);
-    keep_restart_settings(next, s->conf);
     struct site *old = s->site;
     s->site = site;
     conn_table_set_site(s->table, site);

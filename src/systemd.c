@@ -5,8 +5,10 @@
  * manager is told READY=1 only once the listeners exist and the pool runs,
  * STOPPING=1 as soon as a shutdown begins, and RELOADING=1 / READY=1 around
  * a reload.  The notify socket is looked up on every call (sd_notify does
- * that), so the messages are simply dropped outside systemd.  Functions
- * are safe from any thread.
+ * that), so the messages are simply dropped outside systemd.  The journal
+ * functions are log.c's backend: the source location sent is the caller's
+ * (SD_JOURNAL_SUPPRESS_LOCATION keeps libsystemd from adding this file's).
+ * Functions are safe from any thread.
  */
 #include "config.h"
 
@@ -18,9 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <inttypes.h>
 #include <time.h>
 
 #include <systemd/sd-daemon.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
 
 #include "log.h"
 
@@ -102,4 +107,36 @@ void systemd_notify_reloading(void)
     snprintf(buf, sizeof buf, "RELOADING=1\nMONOTONIC_USEC=%llu",
              (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
     notify(buf);
+}
+
+int systemd_journal_message(int pri, const char *file, int line, const char *func,
+                            const char *msg)
+{
+    char cfile[300], cline[32];
+
+    snprintf(cfile, sizeof cfile, "CODE_FILE=%s", file);
+    snprintf(cline, sizeof cline, "CODE_LINE=%d", line);
+    return sd_journal_send_with_location(cfile, cline, func, "MESSAGE=%s", msg, "PRIORITY=%d",
+                                         pri, "SYSLOG_IDENTIFIER=tinyhttpd", NULL);
+}
+
+int systemd_journal_access(const struct log_access *a, const char *method, const char *target,
+                           const char *referer, const char *agent)
+{
+    const char *version = a->minor_version < 0 ? "" : a->minor_version ? "1.1" : "1.0";
+
+    return sd_journal_send("MESSAGE=%s \"%s %s\" %d %" PRIu64, a->peer, method, target,
+                           a->status, a->bytes,
+                           "PRIORITY=%d", LOG_INFO,
+                           "SYSLOG_IDENTIFIER=tinyhttpd",
+                           "REMOTE_ADDR=%s", a->peer,
+                           "HTTP_METHOD=%s", method,
+                           "HTTP_PATH=%s", target,
+                           "HTTP_VERSION=%s", version,
+                           "HTTP_STATUS=%d", a->status,
+                           "HTTP_BYTES=%" PRIu64, a->bytes,
+                           "DURATION_USEC=%" PRIu64, a->duration_usec,
+                           "HTTP_REFERER=%s", referer,
+                           "HTTP_USER_AGENT=%s", agent,
+                           NULL);
 }

@@ -1,8 +1,8 @@
 /*
- * systemd.h - the thin layer over libsystemd: socket activation and
- * service-manager notifications.  Every sd_* call of tinyhttpd lives in
- * systemd.c.  Outside systemd (no LISTEN_FDS, no NOTIFY_SOCKET) every
- * function quietly does nothing.
+ * systemd.h - the thin layer over libsystemd: socket activation,
+ * service-manager notifications and the journal backend of log.c.  Every
+ * sd_* call of tinyhttpd lives in systemd.c.  Outside systemd (no
+ * LISTEN_FDS, no NOTIFY_SOCKET) the notifications quietly do nothing.
  */
 #ifndef TINYHTTPD_SYSTEMD_H
 #define TINYHTTPD_SYSTEMD_H
@@ -36,5 +36,20 @@ void systemd_notify_stopping(const char *status);
 
 /* RELOADING=1 with MONOTONIC_USEC=. */
 void systemd_notify_reloading(void);
+
+struct log_access;
+
+/*
+ * The journal backend of log.c (sd_journal_send(3)); log.c decides what is
+ * written, these only send it.  A message carries MESSAGE, PRIORITY,
+ * CODE_FILE, CODE_LINE, CODE_FUNC and SYSLOG_IDENTIFIER=tinyhttpd.  An
+ * access record carries a's numbers and the strings given, which the caller
+ * has already escaped, one field each (see log_access in log.h).  Both
+ * return 0 or a negative errno (which log.c has nowhere to report).
+ */
+int systemd_journal_message(int pri, const char *file, int line, const char *func,
+                            const char *msg);
+int systemd_journal_access(const struct log_access *a, const char *method, const char *target,
+                           const char *referer, const char *agent);
 
 #endif

@@ -2,22 +2,10 @@
 # docs.sh - the configuration keys in the code, the manual page and the
 # sample configuration must agree.
 #
-# The keys the code accepts (and whether a reload may change each) come
-# from, in order of preference:
-#   1. "$TOP_BUILDDIR/tests/test_conf --list-keys", if that program exists
-#      and answers with one key per line ("NAME" or "NAME reload|restart");
-#   2. the settings table in src/conf.c, read by the awk program below.
-#      The table is the text between the line matching
-#      "^static const struct key keys[] = {" and the next line "};",
-#      comments removed, cut into entries at the commas outside any
-#      parentheses, braces or strings.  An entry is either
-#        a macro call   KEY_KIND(NAME, ..., WHEN)   NAME is the first
-#                       argument, WHEN (RELOAD/RESTART or true/false)
-#                       the last;
-#        a designated   { .name = "NAME", ..., .reloadable = WHEN, ... };
-#        a positional   { "NAME", kind, offset, min, max, def_num, def_str,
-#                       choices, WHEN, check }   WHEN is the 9th field.
-#      Change this parser if the table takes yet another form.
+# The keys the code accepts, and whether a reload may change each, come
+# from the program itself: `tinyhttpd --print-keys` (a hidden option, see
+# src/main.c) prints its settings table, one line per key, "NAME reload"
+# or "NAME restart".
 #
 # Checks, each printing what is wrong:
 #   - every key has an entry in the SETTINGS section of
@@ -31,25 +19,30 @@
 #     "[restart]" in the comment above it, the mark matches the table.
 #
 # Environment: srcdir (the source directory; default: the directory above
-# this script), TOP_BUILDDIR (the build directory; optional).
-# Exit status: 0 in step, 1 a mismatch, 99 a file is missing or cannot be
-# parsed.
+# this script), TINYHTTPD (the built daemon; default:
+# $TOP_BUILDDIR/src/tinyhttpd).  `make check` sets all three.
+# Exit status: 0 in step, 1 a mismatch, 99 a file is missing or the
+# program cannot list its keys.
 
 set -u
 
 : "${srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 TOP_BUILDDIR=${TOP_BUILDDIR-}
+: "${TINYHTTPD:=${TOP_BUILDDIR:+$TOP_BUILDDIR/src/tinyhttpd}}"
 
-conf_c="$srcdir/src/conf.c"
 man5="$srcdir/man/tinyhttpd.conf.5"
 sample="$srcdir/conf/tinyhttpd.conf"
 
-for f in "$conf_c" "$man5" "$sample"; do
+for f in "$man5" "$sample"; do
     if [ ! -r "$f" ]; then
         echo "ERROR: $f is missing"
         exit 99
     fi
 done
+if [ -z "$TINYHTTPD" ] || [ ! -x "$TINYHTTPD" ]; then
+    echo "ERROR: no built tinyhttpd to list the keys (set TINYHTTPD or TOP_BUILDDIR)"
+    exit 99
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/docs.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
@@ -63,136 +56,19 @@ fail() {
 
 # ------------------------------------------------------------ the code's keys
 
-# src/conf.c's table -> "NAME FLAG" lines (FLAG: true, false, or ? when
-# it cannot be told).
-awk '
-function trim(x) { gsub(/^[ \t\n]+|[ \t\n]+$/, "", x); return x }
-# s without its C comments (string literals are kept intact).
-function uncomment(s,    i, k, ch, nx, instr, out) {
-    out = ""; instr = 0
-    for (i = 1; i <= length(s); i++) {
-        ch = substr(s, i, 1); nx = substr(s, i + 1, 1)
-        if (instr) {
-            if (ch == "\\") { out = out ch nx; i++; continue }
-            if (ch == "\"") instr = 0
-        } else if (ch == "\"") {
-            instr = 1
-        } else if (ch == "/" && nx == "*") {
-            k = index(substr(s, i + 2), "*/")
-            i = k ? i + k + 2 : length(s)
-            ch = " "
-        } else if (ch == "/" && nx == "/") {
-            while (i <= length(s) && substr(s, i, 1) != "\n") i++
-            ch = "\n"
-        }
-        out = out ch
-    }
-    return out
-}
-function unquote(x) { x = trim(x); if (x ~ /^".*"$/) x = substr(x, 2, length(x) - 2); return x }
-function flagof(x) {
-    x = trim(x)
-    if (x == "RELOAD" || x == "true" || x == "1") return "true"
-    if (x == "RESTART" || x == "false" || x == "0") return "false"
-    return "?"
-}
-# Split s at the commas outside (), {} and strings into out[1..n]; returns n.
-function splitargs(s, out,    i, ch, depth, instr, cur, n) {
-    n = 0; depth = 0; instr = 0; cur = ""
-    for (i = 1; i <= length(s); i++) {
-        ch = substr(s, i, 1)
-        if (instr) {
-            if (ch == "\\") { cur = cur ch substr(s, i + 1, 1); i++; continue }
-            if (ch == "\"") instr = 0
-        } else if (ch == "\"") {
-            instr = 1
-        } else if (ch == "(" || ch == "{") {
-            depth++
-        } else if (ch == ")" || ch == "}") {
-            depth--
-        } else if (ch == "," && depth == 0) {
-            out[++n] = cur; cur = ""; continue
-        }
-        cur = cur ch
-    }
-    if (trim(cur) != "") out[++n] = cur
-    return n
-}
-function entry(e,    a, n, i, name, flag, body) {
-    e = trim(e)
-    if (e == "") return
-    name = ""; flag = "?"
-    if (e ~ /^[A-Za-z_][A-Za-z0-9_]*[ \t]*\(/) {
-        body = substr(e, index(e, "(") + 1)
-        sub(/\)[ \t]*$/, "", body)
-        n = splitargs(body, a)
-        name = unquote(a[1]); flag = flagof(a[n])
-    } else if (e ~ /^\{/) {
-        body = substr(e, 2)
-        sub(/\}[ \t]*$/, "", body)
-        n = splitargs(body, a)
-        if (trim(a[1]) ~ /^\./) {
-            for (i = 1; i <= n; i++) {
-                if (trim(a[i]) ~ /^\.name[ \t]*=/) { sub(/^[^=]*=/, "", a[i]); name = unquote(a[i]) }
-                if (trim(a[i]) ~ /^\.reloadable[ \t]*=/) { sub(/^[^=]*=/, "", a[i]); flag = flagof(a[i]) }
-            }
-        } else {
-            name = unquote(a[1])
-            if (n >= 9) flag = flagof(a[9])
-        }
-    }
-    if (name == "") name = "?"
-    print name, flag
-}
-/^static const struct key keys\[\] = \{/ { in_table = 1; next }
-in_table && /^\};/ {
-    n = splitargs(uncomment(text), ent)
-    for (j = 1; j <= n; j++) entry(ent[j])
-    exit
-}
-in_table { text = text $0 "\n" }
-' "$conf_c" > "$tmp/parsed"
-
-parsed_ok=yes
-if ! grep -q . "$tmp/parsed" || grep -qv '^[a-z_][a-z0-9_]* ' "$tmp/parsed"; then
-    parsed_ok=no
-    : > "$tmp/parsed"
+# "NAME reload|restart" lines, in the table's order.
+if ! "$TINYHTTPD" --print-keys > "$tmp/code"; then
+    echo "ERROR: $TINYHTTPD --print-keys failed"
+    exit 99
 fi
-cut -d' ' -f1 "$tmp/parsed" > "$tmp/parsed.names"
-
-source="src/conf.c (settings table)"
-listed="$TOP_BUILDDIR/tests/test_conf"
-# Only run a test_conf that knows the option (its binary holds the string);
-# an older one would run its whole suite instead.
-if [ -n "$TOP_BUILDDIR" ] && [ -x "$listed" ] && grep -q -- '--list-keys' "$listed" 2>/dev/null &&
-   "$listed" --list-keys > "$tmp/listed" 2>/dev/null &&
-   grep -q . "$tmp/listed" &&
-   ! grep -Evq '^[a-z_][a-z0-9_]*([[:space:]]+(reload|restart))?[[:space:]]*$' "$tmp/listed"; then
-    source="tests/test_conf --list-keys"
-    # "NAME [reload|restart]" -> "NAME FLAG"; a flag not given comes from
-    # the table.
-    awk -v table="$tmp/parsed" '
-        BEGIN { while ((getline l < table) > 0) { split(l, x, " "); t[x[1]] = x[2] } }
-        { f = $2 == "reload" ? "true" : $2 == "restart" ? "false" : ($1 in t ? t[$1] : "?")
-          print $1, f }' "$tmp/listed" > "$tmp/code"
-    cut -d' ' -f1 "$tmp/code" | sort > "$tmp/a"
-    sort "$tmp/parsed.names" > "$tmp/b"
-    if [ "$parsed_ok" = no ]; then
-        echo "note: cannot read the settings table in src/conf.c (using --list-keys);"
-        echo "      update the parser in $0"
-    elif ! cmp -s "$tmp/a" "$tmp/b"; then
-        echo "note: the keys parsed from src/conf.c differ from test_conf --list-keys;"
-        echo "      the parser in $0 needs updating (using --list-keys):"
-        comm -3 "$tmp/a" "$tmp/b" | sed 's/^/      /'
-    fi
-elif [ "$parsed_ok" = yes ]; then
-    cp "$tmp/parsed" "$tmp/code"
-else
-    echo "ERROR: cannot read the settings table in $conf_c; update the parser in $0"
+if ! grep -q . "$tmp/code" ||
+   grep -Evq '^[a-z_][a-z0-9_]* (reload|restart)$' "$tmp/code"; then
+    echo "ERROR: $TINYHTTPD --print-keys printed something else than 'NAME reload|restart' lines:"
+    sed 's/^/    /' "$tmp/code"
     exit 99
 fi
 cut -d' ' -f1 "$tmp/code" > "$tmp/code.names"
-echo "keys in the code, from $source: $(tr '\n' ' ' < "$tmp/code.names")"
+echo "keys in the code, from tinyhttpd --print-keys: $(tr '\n' ' ' < "$tmp/code.names")"
 
 # ------------------------------------------------------------ the manual page
 
@@ -266,15 +142,14 @@ cut -d' ' -f1 "$tmp/sample" > "$tmp/sample.names"
 
 # ------------------------------------------------------------ compare
 
-while read -r key flag; do
-    want=$(case $flag in true) echo reload ;; false) echo restart ;; *) echo - ;; esac)
+while read -r key want; do
 
     m=$(awk -v k="$key" '$1 == k { print $2; exit }' "$tmp/man.entries")
     if [ -z "$m" ]; then
         fail "'$key' has no entry (.TP/.B $key) in the SETTINGS section of man/tinyhttpd.conf.5"
     elif [ "$m" = "-" ]; then
         fail "the tinyhttpd.conf(5) entry for '$key' has no 'Reload:' or 'Restart:' line"
-    elif [ "$want" != "-" ] && [ "$m" != "$want" ]; then
+    elif [ "$m" != "$want" ]; then
         echo "MISMATCH: tinyhttpd.conf(5) marks '$key' as needing a $m; the code's table says $want"
         failed=1
     fi
@@ -282,16 +157,11 @@ while read -r key flag; do
     s=$(awk -v k="$key" '$1 == k { print $2; exit }' "$tmp/sample")
     if [ -z "$s" ]; then
         fail "'$key' does not appear in conf/tinyhttpd.conf (as '$key = ...' or '# $key = ...')"
-    elif [ "$s" != "-" ] && [ "$want" != "-" ] && [ "$s" != "$want" ]; then
+    elif [ "$s" != "-" ] && [ "$s" != "$want" ]; then
         echo "MISMATCH: conf/tinyhttpd.conf marks '$key' [$s]; the code's table says $want"
         failed=1
     fi
 done < "$tmp/code"
-
-if grep -q ' ?$' "$tmp/code"; then
-    echo "note: reload flags not found in src/conf.c for:" \
-         "$(grep ' ?$' "$tmp/code" | cut -d' ' -f1 | tr '\n' ' ')- Reload:/Restart: not checked for them"
-fi
 
 while read -r key; do
     if ! grep -qx "$key" "$tmp/code.names"; then
@@ -308,8 +178,7 @@ while read -r key; do
 done < "$tmp/sample.names"
 
 if [ "$failed" -eq 0 ]; then
-    if grep -q ' ?$' "$tmp/code"; then marks="(marks not all checked)"; else marks="checked"; fi
     echo "ok: $(wc -l < "$tmp/code.names" | tr -d ' ') keys, each in tinyhttpd.conf(5) and in" \
-         "conf/tinyhttpd.conf; Reload:/Restart: marks $marks; no unknown key documented or set"
+         "conf/tinyhttpd.conf; Reload:/Restart: marks checked; no unknown key documented or set"
 fi
 exit $failed

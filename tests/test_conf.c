@@ -1,6 +1,6 @@
 /*
  * test_conf.c - the configuration file: fixtures to exact messages, the
- * listen parser, the key table, restart changes, and the sample config.
+ * listen parser, the key table, what a reload keeps, and the sample config.
  *
  * Fixtures live in $srcdir/tests/fixtures/conf ($srcdir defaults to "." so
  * the program also runs from the top of the source tree).  Files the test
@@ -14,6 +14,7 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -161,6 +162,7 @@ static const struct {
     { "bad-log-target.conf", NULL, ":3: 'log_target' must be one of auto, stderr, journal" },
     { "bad-index.conf", NULL, ":3: 'index' must be a file name without '/'" },
     { "bad-index-dotdot.conf", NULL, ":3: 'index' must be a file name without '/'" },
+    { "bad-index-long.conf", NULL, ":3: 'index' must be a file name of at most 255 bytes" },
     { "bad-user-empty.conf", NULL, ":3: 'user' must not be empty" },
     { "bad-syntax.conf", NULL, ":3: syntax error" },
     { "bad-syntax-duplicate-key.conf", NULL, ":4: duplicate setting name" },
@@ -249,6 +251,25 @@ static void test_load_errors(void)
             snprintf(want, sizeof(want), "%s:2: 'listen' must have at most 32 addresses", path);
             check_load_fails(path, want);
         }
+    }
+
+    /* index: NAME_MAX bytes is a file name, one more is not. */
+    {
+        char name[NAME_MAX + 2], text[NAME_MAX + 64];
+
+        memset(name, 'i', NAME_MAX);
+        name[NAME_MAX] = '\0';
+        snprintf(text, sizeof(text), "document_root = \"/\";\nindex = \"%s\";\n", name);
+        path = write_tmp("index-max.conf", text);
+        CHECK_INT(conf_load(&c, path, err, sizeof(err)), 0);
+        CHECK_INT(c.index != NULL ? strlen(c.index) : 0, NAME_MAX);
+        conf_free(&c);
+        strcat(name, "i");
+        snprintf(text, sizeof(text), "document_root = \"/\";\nindex = \"%s\";\n", name);
+        path = write_tmp("index-too-long.conf", text);
+        snprintf(want, sizeof(want), "%s:2: 'index' must be a file name of at most %d bytes", path,
+                 NAME_MAX);
+        check_load_fails(path, want);
     }
 
     /* A short buffer gets a truncated, terminated message; none at all is fine. */
@@ -464,7 +485,7 @@ static void test_parse_listen(void)
         if (cases[i].family == 0) {
             if (rc != -1)
                 fprintf(stderr, "  (accepted \"%s\")\n", cases[i].text);
-            CHECK_INT(rc, -1);
+            CHECK_INT(rc, -EINVAL);
             CHECK(l.text[0] == 0x77);   /* untouched on failure */
         } else {
             if (rc != 0)
@@ -474,7 +495,7 @@ static void test_parse_listen(void)
                 check_listen(&l, cases[i].text, cases[i].family, cases[i].addr, cases[i].port);
         }
     }
-    CHECK_INT(conf_parse_listen(NULL, &(struct conf_listen){ 0 }), -1);
+    CHECK_INT(conf_parse_listen(NULL, &(struct conf_listen){ 0 }), -EINVAL);
 }
 
 /* ------------------------------------------------------------------ small functions */
@@ -488,13 +509,13 @@ static void test_log_level_parse(void)
     CHECK_INT(conf_log_level_parse("notice"), LOG_NOTICE);
     CHECK_INT(conf_log_level_parse("info"), LOG_INFO);
     CHECK_INT(conf_log_level_parse("debug"), LOG_DEBUG);
-    CHECK_INT(conf_log_level_parse(""), -1);
-    CHECK_INT(conf_log_level_parse("INFO"), -1);
-    CHECK_INT(conf_log_level_parse("info "), -1);
-    CHECK_INT(conf_log_level_parse("crit"), -1);
-    CHECK_INT(conf_log_level_parse("emerg"), -1);
-    CHECK_INT(conf_log_level_parse("verbose"), -1);
-    CHECK_INT(conf_log_level_parse(NULL), -1);
+    CHECK_INT(conf_log_level_parse(""), -EINVAL);
+    CHECK_INT(conf_log_level_parse("INFO"), -EINVAL);
+    CHECK_INT(conf_log_level_parse("info "), -EINVAL);
+    CHECK_INT(conf_log_level_parse("crit"), -EINVAL);
+    CHECK_INT(conf_log_level_parse("emerg"), -EINVAL);
+    CHECK_INT(conf_log_level_parse("verbose"), -EINVAL);
+    CHECK_INT(conf_log_level_parse(NULL), -EINVAL);
 }
 
 static const struct {
@@ -545,67 +566,135 @@ static void test_key_table(void)
     CHECK(!conf_key_reloadable(n));
 }
 
-static void test_restart_changes(void)
+/* Load a fixture that must be good. */
+static void load_good(struct conf *c, const char *name)
 {
-    struct conf a, b, m;
-    char err[512] = "", buf[256];
+    char err[512] = "";
 
-    CHECK_INT(conf_load(&a, fixture("minimal.conf"), err, sizeof(err)), 0);
-    CHECK_INT(conf_load(&b, fixture("good.conf"), err, sizeof(err)), 0);
+    CHECK_INT(conf_load(c, fixture(name), err, sizeof(err)), 0);
+    CHECK_STR(err, "");
+}
 
-    conf_restart_changes(&a, &a, buf, sizeof(buf));
-    CHECK_STR(buf, "");
-    conf_restart_changes(&a, &b, buf, sizeof(buf));
+/* Put a malloc'd copy of text in *field (the conf owns it from then on). */
+static void set_str(char **field, const char *text)
+{
+    free(*field);
+    *field = strdup(text);
+    CHECK(*field != NULL);
+}
+
+static void test_keep_restart(void)
+{
+    struct conf run, next, again;
+    char buf[256];
+    char *run_user, *next_user, *next_index;
+
+    /* minimal.conf running, good.conf loaded: every restart-only key differs. */
+    load_good(&run, "minimal.conf");
+    load_good(&next, "good.conf");
+    run_user = run.user;
+    next_user = next.user;
+    next_index = next.index;
+    memset(buf, 'x', sizeof(buf));
+    conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "listen, defer_accept, pool_size, cpu_affinity, queue_size, "
                    "max_connections, max_header_size, log_target, user, group");
-
-    /* m shares a's strings: compared, never freed. */
-    m = a;
-    m.keepalive_timeout = 0;
-    m.log_level = LOG_DEBUG;
-    m.access_log = false;
-    m.document_root = "/etc";
-    m.index = "x.html";
-    conf_restart_changes(&a, &m, buf, sizeof(buf));
+    /* next has the running values of those keys ... */
+    CHECK_INT(next.nlisten, 1);
+    check_listen(&next.listen[0], "0.0.0.0:80", AF_INET, "0.0.0.0", 80);
+    CHECK_INT(next.defer_accept, 1);
+    CHECK_INT(next.pool_size, 4);
+    CHECK_INT(next.cpu_affinity, false);
+    CHECK_INT(next.queue_size, 1024);
+    CHECK_INT(next.max_connections, 16384);
+    CHECK_INT(next.max_header_size, 8192);
+    CHECK_INT(next.log_target, CONF_LOG_AUTO);
+    CHECK_STR(next.user, "nobody");
+    CHECK_STR(next.group, "nogroup");
+    /* ... strings swapped, not shared ... */
+    CHECK(next.user == run_user && run.user == next_user);
+    CHECK_STR(run.user, "www-data");
+    /* ... and its own values of the reloadable ones. */
+    CHECK(next.index == next_index);
+    CHECK_STR(next.index, "default.htm");
+    CHECK_STR(next.mime_types, "");
+    CHECK_INT(next.header_timeout, 5);
+    CHECK_INT(next.keepalive_timeout, 0);
+    CHECK_INT(next.send_timeout, 30);
+    CHECK_INT(next.shutdown_timeout, 3600);
+    CHECK_INT(next.log_level, LOG_DEBUG);
+    CHECK_INT(next.access_log, false);
+    CHECK_STR(run.index, "index.html");
+    /* Nothing restart-only is left to differ from what ran (a fresh copy:
+     * run holds next's strings now), whatever the table holds. */
+    load_good(&again, "minimal.conf");
+    conf_keep_restart(&next, &again, buf, sizeof(buf));
     CHECK_STR(buf, "");
+    conf_free(&again);
+    conf_free(&next);
+    conf_free(&run);
 
-    m.pool_size = 5;
-    CHECK(conf_parse_listen("127.0.0.1:80", &m.listen[0]) == 0);
-    conf_restart_changes(&a, &m, buf, sizeof(buf));
+    /* Reloadable changes are not named; the listen list compares by text. */
+    load_good(&run, "minimal.conf");
+    load_good(&next, "minimal.conf");
+    next.keepalive_timeout = 0;
+    next.log_level = LOG_DEBUG;
+    next.access_log = false;
+    set_str(&next.document_root, "/etc");
+    set_str(&next.index, "x.html");
+    conf_keep_restart(&next, &run, buf, sizeof(buf));
+    CHECK_STR(buf, "");
+    CHECK_STR(next.index, "x.html");
+    next.pool_size = 5;
+    CHECK(conf_parse_listen("127.0.0.1:80", &next.listen[0]) == 0);
+    again = next;                       /* the fields as they were, strings shared */
+    conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "listen, pool_size");
+    CHECK_INT(next.pool_size, 4);
+    CHECK_STR(next.listen[0].text, "0.0.0.0:80");
 
-    /* Too small for both names: only whole names, still terminated. */
+    /* A short buffer holds only whole names, still terminated; none at all
+     * still carries the values over. */
+    next.pool_size = again.pool_size;
+    next.listen[0] = again.listen[0];
     memset(buf, 'x', sizeof(buf));
-    conf_restart_changes(&a, &m, buf, 12);
+    conf_keep_restart(&next, &run, buf, 12);
     CHECK_STR(buf, "listen");
+    next.pool_size = again.pool_size;
+    next.listen[0] = again.listen[0];
     memset(buf, 'x', sizeof(buf));
-    conf_restart_changes(&a, &m, buf, 3);
+    conf_keep_restart(&next, &run, buf, 3);
     CHECK_STR(buf, "");
+    next.pool_size = again.pool_size;
     buf[0] = 'x';
-    conf_restart_changes(&a, &m, buf, 0);
+    conf_keep_restart(&next, &run, buf, 0);
     CHECK_INT(buf[0], 'x');
+    CHECK_INT(next.pool_size, 4);
+    conf_keep_restart(&next, &run, NULL, 0);
+    conf_free(&next);
+    conf_free(&run);
 
-    /* The listen list compares by text, in order. */
-    m = b;
-    {
-        struct conf_listen t = m.listen[0];
-        m.listen[0] = m.listen[1];
-        m.listen[1] = t;
-    }
-    conf_restart_changes(&b, &m, buf, sizeof(buf));
+    /* The order of listen addresses counts; so does their number. */
+    load_good(&run, "good.conf");
+    load_good(&next, "good.conf");
+    next.listen[0] = run.listen[1];
+    next.listen[1] = run.listen[0];
+    conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "listen");
-    m = b;
-    m.nlisten = 3;
-    conf_restart_changes(&b, &m, buf, sizeof(buf));
+    CHECK_STR(next.listen[0].text, run.listen[0].text);
+    next.nlisten = 3;
+    conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "listen");
-    m = b;
-    m.user = "nobody";
-    m.log_target = CONF_LOG_JOURNAL;
-    conf_restart_changes(&b, &m, buf, sizeof(buf));
+    CHECK_INT(next.nlisten, 4);
+    set_str(&next.user, "nobody");
+    next.log_target = CONF_LOG_JOURNAL;
+    conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "log_target, user");
-
-    conf_free(&a);
-    conf_free(&b);
+    CHECK_STR(next.user, "www-data");
+    CHECK_STR(run.user, "nobody");
+    CHECK_INT(next.log_target, CONF_LOG_STDERR);
+    conf_free(&next);
+    conf_free(&run);
 }
 
 /* ------------------------------------------------------------------ the sample config */
@@ -728,7 +817,7 @@ static void remove_tmpdir(void)
 {
     static const char *const names[] = {
         "unreadable.conf", "listen-max.conf", "listen-too-many.conf", "sample.conf",
-        "sample-all.conf",
+        "sample-all.conf", "index-max.conf", "index-too-long.conf",
     };
     char path[PATH_MAX + 64];
     size_t i;
@@ -761,7 +850,7 @@ int main(void)
     test_other_good();
     test_bad_fixtures();
     test_load_errors();
-    test_restart_changes();
+    test_keep_restart();
     test_sample();
 
     remove_tmpdir();

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The generated unit files: systemd-analyze rates the service's exposure at
-# 2.0 or lower (the bound; nginx's Debian unit rates 9.6).
+# 2.0 or lower (the bound this test holds them to; nginx's Debian unit
+# rates 9.6).
 # systemd-analyze verify runs on the installed units under a real systemd
 # (tests/systemd/in-container.sh), where the binary paths exist.
 set -eu

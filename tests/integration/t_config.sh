@@ -1,8 +1,9 @@
 #!/bin/bash
 # t_config.sh - the command line (-t, -h, -V, -c and their long forms) and
 # configuration errors:
-# FILE:LINE messages, exit status 1, no start with a bad file; a single
-# string for listen; log_level and access_log take effect.
+# FILE:LINE messages, exit status 1, no start with a bad file (an index
+# that is not one file name among them); a single string for listen;
+# log_level and access_log take effect.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
@@ -71,6 +72,11 @@ bad type 3 "" "$L" "$DR" 'pool_size = "two";'
 bad range 3 "" "$L" "$DR" 'pool_size = 0;'
 bad listen 1 "" 'listen = [ "nonsense" ];' "$DR"
 bad log-level 3 "" "$L" "$DR" 'log_level = "loud";'
+# index names one file in a directory: no '/', no '..', at most NAME_MAX bytes
+bad index-slash 3 " 'index' must be a file name without '/'" "$L" "$DR" 'index = "a/b.html";'
+bad index-dotdot 3 " 'index' must be a file name without '/'" "$L" "$DR" 'index = "..";'
+long=$(printf '%0256d' 0)
+bad index-long 3 " 'index' must be a file name of at most 255 bytes" "$L" "$DR" "index = \"$long\";"
 
 # --- a missing -c file
 run missing-t "$TINYHTTPD" -t -c "$D/nonexistent.conf"
