@@ -3,21 +3,22 @@
  *
  * Design: the main thread runs one epoll loop.  It owns the listening
  * sockets, a signalfd (so there is no signal handler at all), an eventfd
- * that connections use to wake it, and every connection that is waiting:
- * idle keep-alive, a head still arriving, a response the client is slow to
- * read, a socket being closed.  When epoll reports a connection ready, the
- * loop hands it to the pool as one job (conn_job) and forgets it until the
- * job parks it again; a worker never waits on a client.  While jobs are
- * queued it does not poll (pool_wait_pending()), so that under load it
- * takes the ready connections in batches instead of one wake-up each.
- * Four times a second the loop sweeps the connection table for deadlines
- * (408 for a head that did not arrive in time, silent close of idle
- * keep-alive connections), gives the buffers of idle connections back
- * (those of many open connections go back as they park), and refreshes
+ * that connections use to wake it, and the timers.  Every waiting
+ * connection (idle keep-alive, a head still arriving, a response the client
+ * is slow to read, a socket being closed) is in the same epoll set, but
+ * what happens to it is conn.c's business: the loop passes it each new
+ * socket (conn_accept) and each of its events (conn_on_event), and conn.c
+ * hands it to the pool as a job; a worker never waits on a client.  While
+ * jobs are queued the loop does not poll (pool_wait_pending()), so that
+ * under load it takes the ready connections in batches instead of one
+ * wake-up each.  Four times a second it has conn.c sweep the connection
+ * table for deadlines (408 for a head that did not arrive in time, silent
+ * close of idle keep-alive connections) and idle buffers, and it refreshes
  * STATUS=.  It also reads the site's inotify descriptor first in every
  * batch of events, so the requests it hands on are not answered from a
  * copy older than a change they follow (but for one narrow race: Caching
- * in tinyhttpd(8)).
+ * in tinyhttpd(8)).  A failure of epoll_wait itself ends the process with
+ * a non-zero status, so that the service manager restarts it.
  *
  * Bounds: at max_connections the loop stops polling the listeners and the
  * kernel backlog holds the rest; when the job queue is full a request gets
