@@ -660,6 +660,257 @@ const char *http_reason(int status)
     }
 }
 
+/* ---------------------------------------------------------------- chunked bodies */
+
+/*
+ * The decoder is a byte-at-a-time state machine over the chunk-size lines and the
+ * trailer section; chunk data is skipped in bulk.  Every state is resumable at any
+ * byte, so the way the body is split across calls never changes the result.
+ */
+enum {
+    CH_SIZE_FIRST = 0,  /* the first HEXDIG of a chunk-size (zero: http_chunked_init) */
+    CH_SIZE,            /* more HEXDIG, or what follows the size */
+    CH_EXT_BWS,         /* BWS that must lead to ";" */
+    CH_EXT_NAME_BWS,    /* after ";": BWS, then the extension name */
+    CH_EXT_NAME,        /* in the name: more tchar, BWS, "=", ";" or EOL */
+    CH_EXT_AFTER_NAME,  /* BWS after the name: "=", ";" or EOL */
+    CH_EXT_VAL_BWS,     /* after "=": BWS, then a token or a quoted-string */
+    CH_EXT_VAL,         /* in a token value */
+    CH_EXT_QUOTED,      /* in a quoted-string */
+    CH_EXT_QUOTED_PAIR, /* after a backslash in a quoted-string */
+    CH_EXT_END,         /* after a quoted-string: BWS, ";" or EOL */
+    CH_SIZE_LF,         /* CR seen at the end of a size line */
+    CH_DATA,            /* chunk_left data bytes to skip */
+    CH_DATA_CR,         /* the CRLF after the data */
+    CH_DATA_LF,
+    CH_TRAILER_START,   /* the start of a trailer line or of the final empty line */
+    CH_TRAILER_NAME,
+    CH_TRAILER_VALUE,
+    CH_TRAILER_LF,      /* CR seen at the end of a trailer field line */
+    CH_END_LF,          /* CR seen on the final empty line */
+    CH_DONE,
+    CH_ERROR,
+};
+
+void http_chunked_init(struct http_chunked *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->state = CH_SIZE_FIRST;
+}
+
+static int hex_digit(char c)
+{
+    if (is_digit(c))
+        return c - '0';
+    return ((unsigned char)c | 0x20) - 'a' + 10;
+}
+
+/* A size line (chunk-size and chunk-ext) ended: go to its data or the trailer. */
+static void size_line_end(struct http_chunked *st)
+{
+    st->line_len = 0;
+    st->state = st->chunk_left == 0 ? CH_TRAILER_START : CH_DATA;
+}
+
+/* A line terminator at c ends the line: CR waits for its LF in lf_state. */
+static bool line_end(struct http_chunked *st, char c, int lf_state)
+{
+    if (c == '\r') {
+        st->state = lf_state;
+        return true;
+    }
+    if (c == '\n') {
+        if (lf_state == CH_SIZE_LF)
+            size_line_end(st);
+        else
+            st->state = CH_TRAILER_START;
+        st->line_len = 0;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * After a chunk-size, a token value or a quoted-string: BWS (which must lead to the
+ * next ";"), ";" or the end of the line.
+ */
+static bool ext_end_byte(struct http_chunked *st, char c)
+{
+    if (is_ows(c))
+        st->state = CH_EXT_BWS;
+    else if (c == ';')
+        st->state = CH_EXT_NAME_BWS;
+    else
+        return line_end(st, c, CH_SIZE_LF);
+    return true;
+}
+
+/*
+ * One byte of a size line after its first digit:
+ *   chunk-size *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) EOL
+ */
+static bool size_line_byte(struct http_chunked *st, char c, uint64_t data_left)
+{
+    const bool tchar = CLASS(c) & C_TCHAR, ows = is_ows(c);
+
+    switch (st->state) {
+    case CH_SIZE:
+        if (is_hex(c)) {
+            uint64_t d = (uint64_t)hex_digit(c);
+            if (st->chunk_left > (UINT64_MAX - d) / 16)
+                return false;
+            st->chunk_left = st->chunk_left * 16 + d;
+            return st->chunk_left <= data_left;
+        }
+        return ext_end_byte(st, c);
+    case CH_EXT_BWS:
+        if (c == ';')
+            st->state = CH_EXT_NAME_BWS;
+        return ows || c == ';';
+    case CH_EXT_NAME_BWS:
+    case CH_EXT_VAL_BWS:
+        if (ows)
+            return true;
+        if (st->state == CH_EXT_VAL_BWS && c == '"') {
+            st->state = CH_EXT_QUOTED;
+            return true;
+        }
+        st->state = st->state == CH_EXT_NAME_BWS ? CH_EXT_NAME : CH_EXT_VAL;
+        return tchar;
+    case CH_EXT_NAME:
+        if (tchar)
+            return true;
+        if (c == '\r' || c == '\n' || c == ';')
+            return ext_end_byte(st, c);
+        /* fall through */
+    case CH_EXT_AFTER_NAME:
+        if (c == '=')
+            st->state = CH_EXT_VAL_BWS;
+        else if (c == ';')
+            st->state = CH_EXT_NAME_BWS;
+        else if (ows)
+            st->state = CH_EXT_AFTER_NAME;
+        return ows || c == '=' || c == ';';
+    case CH_EXT_VAL:
+        return tchar || ext_end_byte(st, c);
+    case CH_EXT_QUOTED:
+        /* qdtext = HTAB / SP / 0x21 / 0x23-5B / 0x5D-7E / obs-text */
+        if (c == '"')
+            st->state = CH_EXT_END;
+        else if (c == '\\')
+            st->state = CH_EXT_QUOTED_PAIR;
+        return CLASS(c) & C_FIELD;
+    case CH_EXT_QUOTED_PAIR:
+        st->state = CH_EXT_QUOTED;
+        return CLASS(c) & C_FIELD;
+    case CH_EXT_END:
+        return ext_end_byte(st, c);
+    }
+    return false;
+}
+
+/* One byte of a trailer field line or of the lines' terminators. */
+static bool trailer_byte(struct http_chunked *st, char c)
+{
+    switch (st->state) {
+    case CH_TRAILER_START:
+        if (c == '\r') {
+            st->state = CH_END_LF;
+            return true;
+        }
+        if (c == '\n') {
+            st->state = CH_DONE;
+            return true;
+        }
+        /* a field-name starts the line: no obs-fold, no whitespace */
+        st->state = CH_TRAILER_NAME;
+        return (CLASS(c) & C_TCHAR) && ++st->trailers <= HTTP_MAX_HEADERS;
+    case CH_TRAILER_NAME:
+        if (c == ':')
+            st->state = CH_TRAILER_VALUE;
+        return c == ':' || (CLASS(c) & C_TCHAR);
+    case CH_TRAILER_VALUE:
+        return (CLASS(c) & C_FIELD) || line_end(st, c, CH_TRAILER_LF);
+    case CH_TRAILER_LF:
+        st->state = CH_TRAILER_START;
+        st->line_len = 0;
+        return c == '\n';
+    case CH_END_LF:
+        st->state = CH_DONE;
+        return c == '\n';
+    }
+    return false;
+}
+
+/*
+ * One byte outside chunk data; false on a malformed body or a limit.  Every byte but
+ * CR and LF counts towards the current line's length (a byte that is wrong where a
+ * line terminator is due fails anyway).
+ */
+static bool chunked_byte(struct http_chunked *st, char c, uint64_t max_data, size_t max_line)
+{
+    if (c != '\r' && c != '\n' && (st->line_len == UINT32_MAX || ++st->line_len > max_line))
+        return false;
+    switch (st->state) {
+    case CH_SIZE_FIRST:
+        if (!is_hex(c))
+            return false;
+        st->chunk_left = (uint64_t)hex_digit(c);
+        st->state = CH_SIZE;
+        return st->chunk_left <= max_data - st->data_total;
+    case CH_SIZE_LF:
+        if (c != '\n')
+            return false;
+        size_line_end(st);
+        return true;
+    case CH_DATA_CR:
+        if (c == '\r') {
+            st->state = CH_DATA_LF;
+            return true;
+        }
+        st->state = CH_SIZE_FIRST;   /* a bare LF ends the data too */
+        return c == '\n';
+    case CH_DATA_LF:
+        st->state = CH_SIZE_FIRST;
+        return c == '\n';
+    case CH_TRAILER_START:
+    case CH_TRAILER_NAME:
+    case CH_TRAILER_VALUE:
+    case CH_TRAILER_LF:
+    case CH_END_LF:
+        return trailer_byte(st, c);
+    default:
+        return size_line_byte(st, c, max_data - st->data_total);
+    }
+}
+
+ssize_t http_chunked_skip(struct http_chunked *st, const char *buf, size_t len,
+                          uint64_t max_data, size_t max_line, bool *done)
+{
+    size_t i = 0;
+
+    *done = false;
+    if (st->state == CH_ERROR)
+        return HTTP_PARSE_ERROR;
+    while (i < len && st->state != CH_DONE) {
+        if (st->state == CH_DATA) {
+            uint64_t n = len - i < st->chunk_left ? len - i : st->chunk_left;
+            i += (size_t)n;
+            st->chunk_left -= n;
+            st->data_total += n;
+            if (st->chunk_left == 0)
+                st->state = CH_DATA_CR;
+            continue;
+        }
+        if (!chunked_byte(st, buf[i++], max_data, max_line)) {
+            st->state = CH_ERROR;
+            return HTTP_PARSE_ERROR;
+        }
+    }
+    *done = st->state == CH_DONE;
+    return (ssize_t)i;
+}
+
 /* ---------------------------------------------------------------- dates */
 
 /* Fixed English names: HTTP dates must not depend on the locale. */

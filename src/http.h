@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define HTTP_MAX_HEADERS 64
@@ -102,6 +103,38 @@ struct http_req_info {
  * to the caller.
  */
 int http_request_check(const struct http_request *req, struct http_req_info *info);
+
+/* State of a chunked request body being skipped (RFC 9112 section 7.1). */
+struct http_chunked {
+    /* private to http.c; zero-initialised by http_chunked_init */
+    int state;
+    uint64_t chunk_left;   /* data bytes left in the current chunk */
+    uint64_t data_total;   /* data bytes seen so far */
+    uint32_t line_len;     /* bytes of the current size/trailer line so far */
+    uint32_t trailers;     /* trailer field lines seen so far */
+};
+
+void http_chunked_init(struct http_chunked *st);
+
+/*
+ * Feed buf[0..len) of the body to the decoder; the chunk data is skipped, nothing is copied.
+ * Returns the number of bytes consumed (<= len): when it is < len, the body ended inside buf (the
+ * rest is the next request) and *done is true. Returns HTTP_PARSE_ERROR for a malformed body or one
+ * past the limits (chunk-size line or a trailer line longer than max_line, total data over max_data,
+ * overlong chunk-size hex, bad CRLF after data, ...). *done is set true when the last chunk (size 0),
+ * its trailer section and the final CRLF have been consumed.
+ *
+ * Details: the grammar of RFC 9112 section 7.1 is enforced strictly -- chunk-size is 1*HEXDIG
+ * (any case, leading zeros allowed, a value above UINT64_MAX or above what is left of max_data is
+ * an error), chunk extensions are BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ],
+ * trailer fields are field-name ":" field-value lines as in the head (no obs-fold) and at most
+ * HTTP_MAX_HEADERS of them.  Like http_parse_request, a bare LF ends a line and a bare CR is an
+ * error.  max_line counts a line's bytes without its line terminator.  The result is the same
+ * whichever way the body is split across calls.  After the end (*done), further calls consume
+ * nothing; after an error, they return HTTP_PARSE_ERROR again.
+ */
+ssize_t http_chunked_skip(struct http_chunked *st, const char *buf, size_t len,
+                          uint64_t max_data, size_t max_line, bool *done);
 
 /* The first header named name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_request *req, const char *name);

@@ -1184,6 +1184,231 @@ static void test_huge_len(void)
     munmap(map, len);
 }
 
+/* ---------------------------------------------------------------- chunked bodies */
+
+#define CH_ERR (-1)   /* expected result: HTTP_PARSE_ERROR */
+#define CH_MORE (-2)  /* expected result: everything consumed, the body not ended */
+#define CH_ALL (-4)   /* expected result: the whole input is the body */
+
+/*
+ * Feed s[0..len) to a fresh decoder in pieces: the first of first bytes, then pieces of
+ * step bytes, each copied before the guard page.  Returns the bytes consumed when the
+ * body ended, CH_MORE when all was consumed without an end, or CH_ERR.
+ */
+static long long chunked_feed(const char *s, size_t len, size_t first, size_t step,
+                              uint64_t max_data, size_t max_line)
+{
+    struct http_chunked st;
+    size_t off = 0;
+    bool done = false;
+
+    http_chunked_init(&st);
+    while (off < len) {
+        size_t n = off == 0 ? first : step;
+        if (n > len - off)
+            n = len - off;
+        ssize_t r = http_chunked_skip(&st, guarded(s + off, n), n, max_data, max_line, &done);
+        if (r == HTTP_PARSE_ERROR)
+            return CH_ERR;
+        if (r < 0 || (size_t)r > n || ((size_t)r < n && !done))
+            return -3;   /* a broken contract: matches no expectation */
+        off += (size_t)r;
+        if (done)
+            return (long long)off;
+    }
+    return CH_MORE;
+}
+
+/* Feed s whole, byte by byte, and split in two at every point: all must give want. */
+static void chunked_case(int line, const char *s, size_t len, long long want, uint64_t max_data,
+                         size_t max_line)
+{
+    if (want == CH_ALL)
+        want = (long long)len;
+    long long got = chunked_feed(s, len, len, len, max_data, max_line);
+
+    expect_at(line, got == want, "in one piece: %lld, want %lld", got, want);
+    got = chunked_feed(s, len, 1, 1, max_data, max_line);
+    expect_at(line, got == want, "byte by byte: %lld, want %lld", got, want);
+    for (size_t split = 1; split < len; split++) {
+        got = chunked_feed(s, len, split, len, max_data, max_line);
+        if (!expect_at(line, got == want, "split at %zu: %lld, want %lld", split, got, want))
+            break;
+    }
+}
+
+#define CHUNKED(s, want) chunked_case(__LINE__, s, sizeof(s) - 1, want, 1u << 20, 100)
+#define CHUNKED_LIMITS(s, want, max_data, max_line)                                    \
+    chunked_case(__LINE__, s, sizeof(s) - 1, want, max_data, max_line)
+#define CHUNKED_ALL(s) CHUNKED(s, CH_ALL)
+
+static void test_chunked_valid(void)
+{
+    CHUNKED_ALL("0\r\n\r\n");
+    CHUNKED_ALL("5\r\nhello\r\n0\r\n\r\n");
+    CHUNKED_ALL("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    CHUNKED_ALL("A\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n");
+    CHUNKED_ALL("1f\r\n0123456789012345678901234567890\r\n0\r\n\r\n");
+    CHUNKED_ALL("1F\r\n0123456789012345678901234567890\r\n0\r\n\r\n");
+    CHUNKED_ALL("0005\r\nhello\r\n000\r\n\r\n");
+    CHUNKED_ALL("2\r\n\r\n\r\n0\r\n\r\n");   /* data may hold CRLF */
+    CHUNKED_ALL("3\r\n\x00\xff\n\r\n0\r\n\r\n");
+    /* chunk extensions */
+    CHUNKED_ALL("5;name=value\r\nhello\r\n0;last\r\n\r\n");
+    CHUNKED_ALL("5;a;b=c;d\r\nhello\r\n0\r\n\r\n");
+    CHUNKED_ALL("5 ;\ta = b ; c\r\nhello\r\n0\r\n\r\n");
+    CHUNKED_ALL("5;a=\"x;y=z\"\r\nhello\r\n0\r\n\r\n");
+    CHUNKED_ALL("5;a=\"q\\\"\\\\ \t\x80\"\r\nhello\r\n0\r\n\r\n");
+    CHUNKED_ALL("5;a=\"\";b=\"\" ;c\r\nhello\r\n0\r\n\r\n");
+    CHUNKED_ALL("5;a=b\r\nhello\r\n0;z=\"\\;\"\r\n\r\n");
+    CHUNKED_ALL("5;a ;b =c\r\nhello\r\n0;a=\"\"\t; b\r\n\r\n");
+    /* trailer fields */
+    CHUNKED_ALL("0\r\nX-Checksum: abc\r\n\r\n");
+    CHUNKED_ALL("5\r\nhello\r\n0\r\nA: 1\r\nb:\r\nC:  x y\t\r\n\r\n");
+    CHUNKED_ALL("0\r\nX: \x80\xff\r\n\r\n");
+    /* bare LF, as in the head */
+    CHUNKED_ALL("5\nhello\n0\n\n");
+    CHUNKED_ALL("5\r\nhello\n0\nA: b\n\r\n");
+    /* what follows the body is not consumed */
+    CHUNKED("0\r\n\r\nGET / HTTP/1.1\r\n\r\n", 5);
+    CHUNKED("5\r\nhello\r\n0\r\nT: v\r\n\r\nGET /", 21);
+    CHUNKED("0\n\nX", 3);
+    CHUNKED("0\r\n\r\n\r\n", 5);
+}
+
+static void test_chunked_incomplete(void)
+{
+    CHUNKED("", CH_MORE);
+    CHUNKED("5", CH_MORE);
+    CHUNKED("5\r\nhel", CH_MORE);
+    CHUNKED("5\r\nhello", CH_MORE);
+    CHUNKED("5\r\nhello\r", CH_MORE);
+    CHUNKED("5;a=\"x", CH_MORE);
+    CHUNKED("0\r\n", CH_MORE);
+    CHUNKED("0\r\nA: b\r\n", CH_MORE);
+    CHUNKED("0\r\n\r", CH_MORE);
+    CHUNKED_LIMITS("ffffffffffffffff\r\nabc", CH_MORE, UINT64_MAX, 100);
+    CHUNKED_LIMITS("00000000000000000000ffffffffffffffff\r\n", CH_MORE, UINT64_MAX, 100);
+}
+
+static void test_chunked_errors(void)
+{
+    CHUNKED("\r\n", CH_ERR);
+    CHUNKED("\r\n0\r\n\r\n", CH_ERR);
+    CHUNKED("x\r\n", CH_ERR);
+    CHUNKED("-1\r\n", CH_ERR);
+    CHUNKED("+5\r\n", CH_ERR);
+    CHUNKED("0x5\r\nhello\r\n", CH_ERR);
+    CHUNKED(" 5\r\nhello\r\n", CH_ERR);
+    CHUNKED("5 \r\nhello\r\n", CH_ERR);       /* BWS must lead to ";" */
+    CHUNKED("5 5\r\nhello\r\n", CH_ERR);
+    CHUNKED("5g\r\n", CH_ERR);
+    CHUNKED("5\rhello", CH_ERR);             /* bare CR */
+    CHUNKED("5\r\r\n", CH_ERR);
+    CHUNKED("5\r\nhelloX\r\n0\r\n\r\n", CH_ERR);   /* data longer than its size */
+    CHUNKED("5\r\nhello\rX", CH_ERR);
+    CHUNKED("5\r\nhello0\r\n\r\n", CH_ERR);
+    CHUNKED("5\r\nhello\r\r\n", CH_ERR);
+    /* extensions */
+    CHUNKED("5;\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;;a\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a b\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=b c\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=b \r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a \r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"b\" \r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"b\"c\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"x\r\nhello\r\n", CH_ERR);   /* unterminated quoted-string */
+    CHUNKED("5;a=\"x\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"x\"y\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"\\\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"\x7f\"\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a=\"\x01\"\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a\x00\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a\rb\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;=b\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;a==b\r\nhello\r\n", CH_ERR);
+    CHUNKED("5;@\r\nhello\r\n", CH_ERR);
+    /* trailers */
+    CHUNKED("0\r\nA: b\r\n c\r\n\r\n", CH_ERR);    /* obs-fold */
+    CHUNKED("0\r\n A: b\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\n: b\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\nA : b\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\nA\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\nA: b\rc\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\nA: b\x01\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\nA: b\x7f\r\n\r\n", CH_ERR);
+    CHUNKED("0\r\n\rX", CH_ERR);
+    CHUNKED("0\r\nA(: b\r\n\r\n", CH_ERR);
+}
+
+static void test_chunked_limits(void)
+{
+    /* the size: overflow of 64 bits, and max_data over all chunks */
+    CHUNKED("100000\r\n", CH_MORE);                  /* max_data 1 MiB */
+    CHUNKED("100001\r\n", CH_ERR);
+    CHUNKED("ffffffffffffffff\r\nabc", CH_ERR);
+    CHUNKED_LIMITS("10000000000000000\r\n", CH_ERR, UINT64_MAX, 100);
+    CHUNKED_LIMITS("fffffffffffffffff\r\n", CH_ERR, UINT64_MAX, 100);
+    CHUNKED_LIMITS("5\r\nhello\r\n0\r\n\r\n", CH_ALL, 5, 100);
+    CHUNKED_LIMITS("6\r\nhello!\r\n0\r\n\r\n", CH_ERR, 5, 100);
+    CHUNKED_LIMITS("3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n", CH_ALL, 5, 100);
+    CHUNKED_LIMITS("3\r\nhel\r\n3\r\nlo!\r\n0\r\n\r\n", CH_ERR, 5, 100);
+    CHUNKED_LIMITS("0\r\n\r\n", CH_ALL, 0, 100);
+    CHUNKED_LIMITS("1\r\nx\r\n0\r\n\r\n", CH_ERR, 0, 100);
+    /* max_line: the bytes of a size or trailer line without its terminator */
+    CHUNKED_LIMITS("5;abcd\r\nhello\r\n0\r\n\r\n", CH_ALL, 100, 6);
+    CHUNKED_LIMITS("5;abcde\r\nhello\r\n0\r\n\r\n", CH_ERR, 100, 6);
+    CHUNKED_LIMITS("000005\r\nhello\r\n0\r\n\r\n", CH_ALL, 100, 6);
+    CHUNKED_LIMITS("0000005\r\nhello\r\n0\r\n\r\n", CH_ERR, 100, 6);
+    CHUNKED_LIMITS("0\r\nA: 123\r\n\r\n", CH_ALL, 100, 6);
+    CHUNKED_LIMITS("0\r\nA: 1234\r\n\r\n", CH_ERR, 100, 6);
+    CHUNKED_LIMITS("0\r\nA: 123\r\nB: 456\r\n\r\n", CH_ALL, 100, 6);
+    /* each line has its own budget; data does not count */
+    CHUNKED_LIMITS("a\r\n0123456789\r\n0\r\n\r\n", CH_ALL, 100, 1);
+
+    /* at most HTTP_MAX_HEADERS trailer fields */
+    char body[1024];
+    size_t n = (size_t)snprintf(body, sizeof body, "0\r\n");
+    for (int i = 0; i < HTTP_MAX_HEADERS; i++)
+        n += (size_t)snprintf(body + n, sizeof body - n, "T:%d\r\n", i % 10);
+    memcpy(body + n, "\r\n", 2);
+    chunked_case(__LINE__, body, n + 2, (long long)n + 2, 100, 100);
+    memcpy(body + n, "T:\r\n\r\n", 6);
+    chunked_case(__LINE__, body, n + 6, CH_ERR, 100, 100);
+}
+
+/* Calls after the end consume nothing; calls after an error fail again. */
+static void test_chunked_after(void)
+{
+    struct http_chunked st;
+    bool done = false;
+
+    http_chunked_init(&st);
+    CHECK_INT(http_chunked_skip(&st, guarded("0\r\n\r\nGET", 8), 8, 10, 10, &done), 5);
+    CHECK(done);
+    done = false;
+    CHECK_INT(http_chunked_skip(&st, guarded("GET", 3), 3, 10, 10, &done), 0);
+    CHECK(done);
+    CHECK_INT(http_chunked_skip(&st, guarded("", 0), 0, 10, 10, &done), 0);
+    CHECK(done);
+
+    http_chunked_init(&st);
+    CHECK_INT(http_chunked_skip(&st, guarded("5\r\nhe", 5), 5, 10, 10, &done), 5);
+    CHECK(!done);
+    CHECK_INT(http_chunked_skip(&st, guarded("", 0), 0, 10, 10, &done), 0);
+    CHECK(!done);
+    CHECK_INT(http_chunked_skip(&st, guarded("llo\r\n0\r\n\r\n", 10), 10, 10, 10, &done), 10);
+    CHECK(done);
+
+    http_chunked_init(&st);
+    CHECK_INT(http_chunked_skip(&st, guarded("z", 1), 1, 10, 10, &done), HTTP_PARSE_ERROR);
+    CHECK_INT(http_chunked_skip(&st, guarded("0\r\n\r\n", 5), 5, 10, 10, &done),
+              HTTP_PARSE_ERROR);
+    CHECK(!done);
+}
+
 int main(void)
 {
     guard_init();
@@ -1216,6 +1441,12 @@ int main(void)
     test_parse_date();
     test_date_roundtrip();
     test_etag_match();
+
+    test_chunked_valid();
+    test_chunked_incomplete();
+    test_chunked_errors();
+    test_chunked_limits();
+    test_chunked_after();
 
     return test_done();
 }

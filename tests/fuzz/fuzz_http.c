@@ -6,7 +6,9 @@
  * "no crash", it checks the contracts: the consumed length, that every
  * returned pointer lies inside the buffer, that statuses come from the
  * documented sets, that the last_len fast path never changes a complete
- * result, and that dates and entity-tags behave consistently.
+ * result, and that dates and entity-tags behave consistently.  The chunked
+ * body decoder gets the input too, whole and split at points taken from the
+ * input, and must give the same result either way.
  */
 #include "http.h"
 #include "fuzz.h"
@@ -142,6 +144,58 @@ static void fuzz_parser(const char *buf, size_t size)
     }
 }
 
+/* Feed buf[0..size) to a chunked decoder in pieces of step bytes after a first of first
+ * bytes; the bytes consumed when the body ended, -2 when it did not, -1 on an error. */
+static long long chunked_run(const char *buf, size_t size, size_t first, size_t step,
+                             uint64_t max_data, size_t max_line)
+{
+    struct http_chunked st;
+    size_t off = 0;
+    bool done = false;
+
+    http_chunked_init(&st);
+    while (off < size) {
+        size_t n = off == 0 ? first : step;
+        if (n > size - off)
+            n = size - off;
+        ssize_t r = http_chunked_skip(&st, buf + off, n, max_data, max_line, &done);
+        if (r == HTTP_PARSE_ERROR) {
+            ENSURE(!done);
+            ENSURE(http_chunked_skip(&st, buf, size, max_data, max_line, &done) ==
+                   HTTP_PARSE_ERROR);
+            return -1;
+        }
+        ENSURE(r >= 0 && (size_t)r <= n && ((size_t)r == n || done));
+        ENSURE(st.data_total <= max_data);
+        off += (size_t)r;
+        if (done) {
+            /* the end is final: nothing more is consumed */
+            ENSURE(http_chunked_skip(&st, buf, size, max_data, max_line, &done) == 0 && done);
+            return (long long)off;
+        }
+    }
+    return -2;
+}
+
+static void fuzz_chunked(const char *buf, size_t size)
+{
+    /* the limits come from the last two bytes, so the fuzzer can reach them */
+    size_t max_line = size > 0 ? 8 + (unsigned char)buf[size - 1] : 8;
+    uint64_t max_data = size > 1 ? (unsigned char)buf[size - 2] * 64u : 0;
+    long long whole = chunked_run(buf, size, size, size, max_data, max_line);
+
+    ENSURE(whole == -1 || whole == -2 || (whole >= 3 && (size_t)whole <= size));
+    ENSURE(chunked_run(buf, size, 1, 1, max_data, max_line) == whole);
+    if (size > 1) {
+        size_t split = 1 + (unsigned char)buf[0] % (size - 1);
+        ENSURE(chunked_run(buf, size, split, size, max_data, max_line) == whole);
+        ENSURE(chunked_run(buf, size, split, 3, max_data, max_line) == whole);
+    }
+    /* the unlimited decoder accepts at least what the limited one does */
+    if (whole >= 0)
+        ENSURE(chunked_run(buf, size, size, size, UINT64_MAX, SIZE_MAX) == whole);
+}
+
 static void fuzz_helpers(const char *buf, size_t size)
 {
     time_t t;
@@ -198,6 +252,7 @@ int fuzz_http(const uint8_t *data, size_t size)
         memcpy(buf, data, size);
     fuzz_parser(buf, size);
     fuzz_helpers(buf, size);
+    fuzz_chunked(buf, size);
     free(buf);
     return 0;
 }
