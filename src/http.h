@@ -96,6 +96,8 @@ struct http_req_info {
  * Returns 0 when the request may be served, or the status to answer, after
  * which the connection must be closed:
  *   400  HTTP/1.1 without Host, more than one Host, an invalid Host value,
+ *        an absolute-form target ("scheme://authority...") whose authority
+ *        is not a valid Host value with a non-empty host (RFC 9112 3.2.2),
  *        Transfer-Encoding together with Content-Length, an invalid or
  *        conflicting Content-Length, Transfer-Encoding in HTTP/1.0
  *   501  a transfer coding other than chunked
