@@ -91,8 +91,8 @@ served absolute-port http://x:8080/file.txt "$TH_ROOT/file.txt"
 served absolute-ipv6 'http://[::1]:80/file.txt' "$TH_ROOT/file.txt"
 
 # --- long targets: their limit is max_header_size (8192 here), not a 4 KiB buffer
-# a file whose path is 3850 bytes: 15 directories of 250 bytes
-seg=$(head -c 250 /dev/zero | tr '\0' d)
+# a file whose path is 3880 bytes: 15 directories of 254 bytes
+seg=$(head -c 254 /dev/zero | tr '\0' d)
 deep=
 (
     cd "$TH_ROOT" || exit 1
