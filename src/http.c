@@ -182,10 +182,14 @@ static int parse_error(struct http_request *req, int status)
         p++;                                                                           \
     } while (0)
 
-/* The full parse of buf[0..len); len <= INT_MAX. */
-static int parse_head(const char *buf, size_t len, struct http_request *req)
+/*
+ * The request-line at *pp (after any empty lines) into req; on success *pp is past
+ * its line terminator and the result is 0, else HTTP_PARSE_INCOMPLETE or
+ * HTTP_PARSE_ERROR.
+ */
+static int parse_request_line(const char **pp, const char *end, struct http_request *req)
 {
-    const char *p = buf, *end = buf + len, *start;
+    const char *p = *pp, *start;
 
     /* RFC 9112 2.2: ignore empty lines received before the request-line. */
     for (;;) {
@@ -245,8 +249,15 @@ static int parse_head(const char *buf, size_t len, struct http_request *req)
     if (major != '1')
         return parse_error(req, 505);
     req->minor_version = minor == '0' ? 0 : 1;
+    *pp = p;
+    return 0;
+}
 
-    /* field lines, up to the empty line */
+/* The field lines at *pp, up to and including the empty line; as parse_request_line. */
+static int parse_fields(const char **pp, const char *end, struct http_request *req)
+{
+    const char *p = *pp, *start;
+
     for (;;) {
         NEED_BYTE();
         if (*p == '\r' || *p == '\n') {
@@ -287,7 +298,19 @@ static int parse_head(const char *buf, size_t len, struct http_request *req)
         h->value_len = (size_t)(value_end - start);
         req->num_headers++;
     }
-    return (int)(p - buf);
+    *pp = p;
+    return 0;
+}
+
+/* The full parse of buf[0..len); len <= INT_MAX. */
+static int parse_head(const char *buf, size_t len, struct http_request *req)
+{
+    const char *p = buf, *end = buf + len;
+    int r = parse_request_line(&p, end, req);
+
+    if (r == 0)
+        r = parse_fields(&p, end, req);
+    return r == 0 ? (int)(p - buf) : r;
 }
 
 #undef NEED_BYTE
