@@ -540,11 +540,38 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     plan->data = NULL;
 }
 
+/* Open the error page key (not in the cache) into plan: in body when small, else
+ * as plan->fd.  False when there is none. */
+static bool open_error_page(const struct site *site, const char *key, struct fileserve_plan *plan,
+                            char *body, size_t body_cap)
+{
+    struct stat st;
+    int fd = open_beneath(site->root_fd, key + 1);
+
+    if (fd < 0) {
+        if (fd == -ENOENT)
+            remember_absent(site, key, key + 1);
+        return false;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    plan->length = (uint64_t)st.st_size;
+    if ((size_t)st.st_size <= body_cap &&
+        load_small(site, key, key + 1, fd, &st, mime_lookup(site->mime, key, strlen(key)), body)) {
+        close(fd);
+        plan->data = body;
+    } else {
+        plan->fd = fd;
+    }
+    return true;
+}
+
 void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, char *body,
                           size_t body_cap)
 {
     char key[16] = "/000.html";
-    struct stat st;
     struct fcache_hit hit;
 
     if (plan->status < 100 || plan->status > 999)
@@ -558,31 +585,14 @@ void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, 
     case HIT:
         plan->data = body;
         plan->length = (uint64_t)hit.st.st_size;
-        goto found;
+        break;
     case ABSENT:
         return;
     case MISS:
+        if (!open_error_page(site, key, plan, body, body_cap))
+            return;
         break;
     }
-    int fd = open_beneath(site->root_fd, key + 1);
-    if (fd < 0) {
-        if (fd == -ENOENT)
-            remember_absent(site, key, key + 1);
-        return;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return;
-    }
-    plan->length = (uint64_t)st.st_size;
-    if ((size_t)st.st_size <= body_cap &&
-        load_small(site, key, key + 1, fd, &st, mime_lookup(site->mime, key, strlen(key)), body)) {
-        close(fd);
-        plan->data = body;
-    } else {
-        plan->fd = fd;
-    }
-found:
     plan->offset = 0;
     plan->size = plan->length;
     plan->content_type = "text/html";
