@@ -2,9 +2,10 @@
  * http.h - pure HTTP/1.x request parsing and formatting helpers.
  *
  * Nothing here allocates, does I/O, or keeps state between calls: every
- * function is a pure function of its arguments, safe from any thread, and
- * easy to unit test and fuzz.  Parsed strings point into the caller's
- * buffer and are not NUL-terminated.
+ * function is a pure function of its arguments (the chunked body decoder's
+ * state is a struct the caller owns), safe from any thread, and easy to unit
+ * test and fuzz.  Parsed strings point into the caller's buffer and are not
+ * NUL-terminated.
  */
 #ifndef TINYHTTPD_HTTP_H
 #define TINYHTTPD_HTTP_H
