@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
 
     if (s == NULL)
         goto nomem;
+    atomic_init(&s->refs, 1);   /* before any fileserve_site_unref below */
     s->root_fd = open(c->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->root_fd < 0) {
         snprintf(err, errlen, "document_root '%s': %s", c->document_root, strerror(errno));
@@ -73,7 +75,6 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->keepalive_timeout = c->keepalive_timeout;
     s->send_timeout = c->send_timeout;
     s->access_log = c->access_log;
-    atomic_init(&s->refs, 1);
     return s;
 nomem:
     snprintf(err, errlen, "out of memory");
@@ -91,10 +92,9 @@ void fileserve_site_unref(struct site *s)
     if (s == NULL)
         return;
     /* acq_rel: the thread that frees sees every other holder's last use. */
-    if (atomic_load_explicit(&s->refs, memory_order_acquire) > 1 &&
-        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) > 1)
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
         return;
-    /* Last reference (or a site that never got its first one). */
+    /* The last reference. */
     if (s->root_fd >= 0)
         close(s->root_fd);
     free(s->root);
@@ -355,130 +355,223 @@ static void remember_absent(const struct site *site, const char *key, const char
     fcache_put(site->cache, key, rel, NULL, NULL, NULL, 0, wds, (unsigned)nwds, gen);
 }
 
+/*
+ * fileserve_resolve in steps: the target becomes a path (target_to_path), the path a
+ * file from the cache or the disk (find_file, open_file, open_index), then the
+ * preconditions and the range decide the status (preconditions, apply_range).  Each
+ * step returns 0 to go on or the status to answer.
+ */
+
+/* A normalised target, and a directory's index name after it (a file name, so at most
+ * NAME_MAX bytes; snprintf's result is checked all the same). */
+#define RESOLVE_PATH_CAP (PATH_MAX + NAME_MAX + 1)
+
+/*
+ * The request target as a normalised path in path[0..PATH_MAX): its length, or a
+ * negative status.  The target's own length is bounded by max_header_size; a path too
+ * long for the file system (PATH_MAX or more) names no file: 404, not 414.
+ */
+static ssize_t target_to_path(const struct http_request *req, char path[PATH_MAX])
+{
+    ssize_t n = path_normalize(req->target, req->target_len, path, PATH_MAX);
+
+    if (n == -414 || (n >= 0 && path_is_hidden(path)))
+        return -404;
+    return n;
+}
+
+/* fstat fd (opened as path): 0, or 500. */
+static int stat_opened(int fd, const char *path, struct stat *st)
+{
+    if (fstat(fd, st) == 0)
+        return 0;
+    log_err("fstat %s: %s", path, strerror(errno));
+    return 500;
+}
+
+/*
+ * The index file of the directory path[0..*n) (which ends in '/'), resolved from the
+ * root like any path: appended to path, opened into *fd with its stat in *st.  A
+ * directory without one is 403.
+ */
+static int open_index(const struct site *site, char *path, size_t *n, int *fd, struct stat *st)
+{
+    size_t room = RESOLVE_PATH_CAP - *n;
+    int w = snprintf(path + *n, room, "%s", site->index);
+
+    if (w < 0 || (size_t)w >= room)
+        return 404;        /* a name no file can have */
+    *n += (size_t)w;
+    *fd = open_beneath(site->root_fd, path + 1);
+    if (*fd < 0) {
+        int e = -*fd;
+        *fd = -1;
+        return e == ENOENT ? 403 : status_for_errno(e);
+    }
+    return stat_opened(*fd, path, st);
+}
+
+/*
+ * Open the regular file that path[0..*n) (the cache key key) names below the root into
+ * *fd, with its stat in *st; a directory leads to its index file (path and *n then name
+ * that).  On a failure *fd is -1.
+ */
+static int open_file(const struct site *site, const char *key, char *path, size_t *n, int *fd,
+                     struct stat *st)
+{
+    int status;
+
+    *fd = open_beneath(site->root_fd, path[1] ? path + 1 : ".");
+    if (*fd < 0) {
+        int e = -*fd;
+        *fd = -1;
+        if (e == ENOENT)
+            remember_absent(site, key, path + 1);
+        return status_for_errno(e);
+    }
+    status = stat_opened(*fd, path, st);
+    if (status == 0 && S_ISDIR(st->st_mode)) {
+        close(*fd);
+        *fd = -1;
+        if (path[*n - 1] != '/')
+            return 301;
+        status = open_index(site, path, n, fd, st);
+    }
+    if (status == 0 && !S_ISREG(st->st_mode))
+        status = 403;
+    if (status != 0 && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return status;
+}
+
+/*
+ * The file for key (a normalised path of n bytes), with its stat in *st: from the
+ * cache (in body), or opened, and then read into body and cached when it is small
+ * enough.  plan gets its data (when in memory) and media type; *fd is the open file
+ * when it is not in memory, else -1.
+ */
+static int find_file(const struct site *site, const char *key, size_t n,
+                     struct fileserve_plan *plan, char *body, size_t body_cap, int *fd,
+                     struct stat *st)
+{
+    char path[RESOLVE_PATH_CAP];
+    struct fcache_hit hit;
+
+    switch (cache_lookup(site, key, body, body_cap, &hit)) {
+    case HIT:
+        *st = hit.st;
+        plan->data = body;
+        plan->content_type = hit.content_type;
+        return 0;
+    case ABSENT:
+        return 404;
+    case MISS:
+        break;
+    }
+    memcpy(path, key, n + 1);
+    int status = open_file(site, key, path, &n, fd, st);
+    if (status != 0)
+        return status;
+    plan->content_type = mime_lookup(site->mime, path, n);
+    if ((size_t)st->st_size <= body_cap &&
+        load_small(site, key, path + 1, *fd, st, plan->content_type, body)) {
+        close(*fd);
+        *fd = -1;
+        plan->data = body;
+    }
+    return 0;
+}
+
+/* The body slice: the whole representation (200), one range of it (206), or 416. */
+static int apply_range(const struct http_req_info *info, struct fileserve_plan *plan)
+{
+    uint64_t first, length;
+
+    plan->offset = 0;
+    plan->length = plan->size;
+    if (info->range == NULL || info->method != HTTP_METHOD_GET || !if_range_holds(info, plan))
+        return 200;
+    switch (range_parse(info->range->value, info->range->value_len, plan->size, &first,
+                        &length)) {
+    case RANGE_SINGLE:
+        plan->offset = first;
+        plan->length = length;
+        return 206;
+    case RANGE_UNSATISFIABLE:
+        return 416;
+    case RANGE_NONE:
+    case RANGE_MULTI:
+        break;
+    }
+    return 200;
+}
+
 void fileserve_resolve(const struct site *site, const struct http_request *req,
                        const struct http_req_info *info, struct fileserve_plan *plan,
                        char *body, size_t body_cap)
 {
-    char path[4096], key[4096];
+    char key[PATH_MAX];
     struct stat st;
-    struct fcache_hit hit;
-    int fd;
+    int fd = -1, status;
 
     memset(plan, 0, sizeof *plan);
     plan->fd = -1;
-
-    ssize_t n = path_normalize(req->target, req->target_len, path, sizeof path - 256);
-    if (n < 0) {
-        plan->status = (int)-n;
-        return;
-    }
-    if (path_is_hidden(path)) {
-        plan->status = 404;
-        return;
-    }
     if (body_cap > FCACHE_MAX_FILE)
         body_cap = FCACHE_MAX_FILE;
-    memcpy(key, path, (size_t)n + 1);
-    switch (cache_lookup(site, key, body, body_cap, &hit)) {
-    case HIT:
-        fd = -1;
-        st = hit.st;
-        plan->data = body;
-        plan->content_type = hit.content_type;
-        goto have_file;
-    case ABSENT:
-        plan->status = 404;
-        return;
-    case MISS:
-        break;
+
+    ssize_t n = target_to_path(req, key);
+    status = n < 0 ? (int)-n : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st);
+    if (status == 0) {
+        plan->size = (uint64_t)st.st_size;
+        set_validators(&st, plan);
+        status = preconditions(info, plan);
+        if (status == 0)
+            status = apply_range(info, plan);
     }
-    fd = open_beneath(site->root_fd, path[1] ? path + 1 : ".");
-    if (fd < 0) {
-        if (fd == -ENOENT)
-            remember_absent(site, key, path + 1);
-        plan->status = status_for_errno(-fd);
+    plan->status = status;
+    if (status == 200 || status == 206) {
+        plan->fd = fd;
         return;
     }
-    if (fstat(fd, &st) < 0) {
-        log_err("fstat %s: %s", path, strerror(errno));
-        plan->status = 500;
-        goto fail;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        if (path[n - 1] != '/') {
-            plan->status = 301;
-            return;
-        }
-        /* The index file, resolved from the root like any path. */
-        snprintf(path + n, sizeof path - (size_t)n, "%s", site->index);
-        n += (ssize_t)strlen(site->index);
-        fd = open_beneath(site->root_fd, path + 1);
-        if (fd < 0) {
-            plan->status = (-fd == ENOENT) ? 403 : status_for_errno(-fd);
-            return;
-        }
-        if (fstat(fd, &st) < 0) {
-            log_err("fstat %s: %s", path, strerror(errno));
-            plan->status = 500;
-            goto fail;
-        }
-    }
-    if (!S_ISREG(st.st_mode)) {
-        plan->status = 403;
-        goto fail;
-    }
-
-    plan->content_type = mime_lookup(site->mime, path, (size_t)n);
-    if ((size_t)st.st_size <= body_cap &&
-        load_small(site, key, path + 1, fd, &st, plan->content_type, body)) {
-        close(fd);
-        fd = -1;
-        plan->data = body;
-    }
-have_file:
-    plan->size = (uint64_t)st.st_size;
-    set_validators(&st, plan);
-
-    int pre = preconditions(info, plan);
-    if (pre != 0) {
-        plan->status = pre;
-        goto fail;
-    }
-
-    plan->status = 200;
-    plan->offset = 0;
-    plan->length = plan->size;
-    if (info->range != NULL && info->method == HTTP_METHOD_GET && if_range_holds(info, plan)) {
-        uint64_t first, length;
-        switch (range_parse(info->range->value, info->range->value_len, plan->size, &first,
-                            &length)) {
-        case RANGE_SINGLE:
-            plan->status = 206;
-            plan->offset = first;
-            plan->length = length;
-            break;
-        case RANGE_UNSATISFIABLE:
-            plan->status = 416;
-            goto fail;
-        case RANGE_NONE:
-        case RANGE_MULTI:
-            break;
-        }
-    }
-    plan->fd = fd;
-    return;
-fail:
     if (fd >= 0)
         close(fd);
     plan->data = NULL;
+}
+
+/* Open the error page key (not in the cache) into plan: in body when small, else
+ * as plan->fd.  False when there is none. */
+static bool open_error_page(const struct site *site, const char *key, struct fileserve_plan *plan,
+                            char *body, size_t body_cap)
+{
+    struct stat st;
+    int fd = open_beneath(site->root_fd, key + 1);
+
+    if (fd < 0) {
+        if (fd == -ENOENT)
+            remember_absent(site, key, key + 1);
+        return false;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    plan->length = (uint64_t)st.st_size;
+    if ((size_t)st.st_size <= body_cap &&
+        load_small(site, key, key + 1, fd, &st, mime_lookup(site->mime, key, strlen(key)), body)) {
+        close(fd);
+        plan->data = body;
+    } else {
+        plan->fd = fd;
+    }
+    return true;
 }
 
 void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, char *body,
                           size_t body_cap)
 {
     char key[16] = "/000.html";
-    struct stat st;
     struct fcache_hit hit;
 
     if (plan->status < 100 || plan->status > 999)
@@ -492,31 +585,14 @@ void fileserve_error_page(const struct site *site, struct fileserve_plan *plan, 
     case HIT:
         plan->data = body;
         plan->length = (uint64_t)hit.st.st_size;
-        goto found;
+        break;
     case ABSENT:
         return;
     case MISS:
+        if (!open_error_page(site, key, plan, body, body_cap))
+            return;
         break;
     }
-    int fd = open_beneath(site->root_fd, key + 1);
-    if (fd < 0) {
-        if (fd == -ENOENT)
-            remember_absent(site, key, key + 1);
-        return;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return;
-    }
-    plan->length = (uint64_t)st.st_size;
-    if ((size_t)st.st_size <= body_cap &&
-        load_small(site, key, key + 1, fd, &st, mime_lookup(site->mime, key, strlen(key)), body)) {
-        close(fd);
-        plan->data = body;
-    } else {
-        plan->fd = fd;
-    }
-found:
     plan->offset = 0;
     plan->size = plan->length;
     plan->content_type = "text/html";

@@ -70,7 +70,8 @@ struct fileserve_plan {
  * follows a path out of the document root (openat2 with RESOLVE_BENEATH),
  * never serves a hidden segment (except under /.well-known/), and never
  * blocks on a FIFO or device.  Always fills a plan; errors become 400, 403,
- * 404, 414, 416 or 500 plans with fd = -1 (see fileserve_error_page).
+ * 404, 416 or 500 plans with fd = -1 (see fileserve_error_page).  A target
+ * whose path is too long to name a file (PATH_MAX or more) is 404.
  * status 301 means "append a slash": the caller builds the Location.
  */
 void fileserve_resolve(const struct site *site, const struct http_request *req,

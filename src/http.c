@@ -182,10 +182,14 @@ static int parse_error(struct http_request *req, int status)
         p++;                                                                           \
     } while (0)
 
-/* The full parse of buf[0..len); len <= INT_MAX. */
-static int parse_head(const char *buf, size_t len, struct http_request *req)
+/*
+ * The request-line at *pp (after any empty lines) into req; on success *pp is past
+ * its line terminator and the result is 0, else HTTP_PARSE_INCOMPLETE or
+ * HTTP_PARSE_ERROR.
+ */
+static int parse_request_line(const char **pp, const char *end, struct http_request *req)
 {
-    const char *p = buf, *end = buf + len, *start;
+    const char *p = *pp, *start;
 
     /* RFC 9112 2.2: ignore empty lines received before the request-line. */
     for (;;) {
@@ -245,8 +249,15 @@ static int parse_head(const char *buf, size_t len, struct http_request *req)
     if (major != '1')
         return parse_error(req, 505);
     req->minor_version = minor == '0' ? 0 : 1;
+    *pp = p;
+    return 0;
+}
 
-    /* field lines, up to the empty line */
+/* The field lines at *pp, up to and including the empty line; as parse_request_line. */
+static int parse_fields(const char **pp, const char *end, struct http_request *req)
+{
+    const char *p = *pp, *start;
+
     for (;;) {
         NEED_BYTE();
         if (*p == '\r' || *p == '\n') {
@@ -287,7 +298,19 @@ static int parse_head(const char *buf, size_t len, struct http_request *req)
         h->value_len = (size_t)(value_end - start);
         req->num_headers++;
     }
-    return (int)(p - buf);
+    *pp = p;
+    return 0;
+}
+
+/* The full parse of buf[0..len); len <= INT_MAX. */
+static int parse_head(const char *buf, size_t len, struct http_request *req)
+{
+    const char *p = buf, *end = buf + len;
+    int r = parse_request_line(&p, end, req);
+
+    if (r == 0)
+        r = parse_fields(&p, end, req);
+    return r == 0 ? (int)(p - buf) : r;
 }
 
 #undef NEED_BYTE
@@ -473,96 +496,127 @@ static inline void first_of(const struct http_header **slot, const struct http_h
         *slot = h;
 }
 
+/* What http_request_check gathers from the fields besides *info. */
+struct field_tally {
+    size_t hosts, te_fields;
+    bool te_chunked, conn_close, conn_keep_alive, bad_host, bad_length;
+};
+
+/* Note the field h (of a request of HTTP/1.http11) in info and t. */
+static void note_field(const struct http_header *h, bool http11, struct http_req_info *info,
+                       struct field_tally *t)
+{
+    switch (h->name_len) {
+    case 4:
+        if (NAME_IS(h, "host")) {
+            t->hosts++;
+            first_of(&info->host, h);
+            t->bad_host |= !host_is_valid(h->value, h->value_len);
+        }
+        break;
+    case 5:
+        if (NAME_IS(h, "range"))
+            first_of(&info->range, h);
+        break;
+    case 6:
+        if (NAME_IS(h, "expect") && http_has_token(h->value, h->value_len, "100-continue"))
+            info->expect_continue = http11;   /* RFC 9110 10.1.1: ignored in 1.0 */
+        break;
+    case 7:
+        if (NAME_IS(h, "referer"))
+            first_of(&info->referer, h);
+        break;
+    case 8:
+        if (NAME_IS(h, "if-match"))
+            first_of(&info->if_match, h);
+        else if (NAME_IS(h, "if-range"))
+            first_of(&info->if_range, h);
+        break;
+    case 10:
+        if (NAME_IS(h, "connection")) {
+            t->conn_close |= http_has_token(h->value, h->value_len, "close");
+            t->conn_keep_alive |= http_has_token(h->value, h->value_len, "keep-alive");
+        } else if (NAME_IS(h, "user-agent")) {
+            first_of(&info->user_agent, h);
+        }
+        break;
+    case 13:
+        if (NAME_IS(h, "if-none-match"))
+            first_of(&info->if_none_match, h);
+        break;
+    case 14:
+        if (NAME_IS(h, "content-length")) {
+            /* RFC 9110 8.6: several fields must all carry one value */
+            uint64_t v = 0;
+            if (!parse_content_length(h->value, h->value_len, &v) ||
+                (info->has_content_length && v != info->content_length))
+                t->bad_length = true;
+            else
+                info->content_length = v;
+            info->has_content_length = true;
+        }
+        break;
+    case 17:
+        if (NAME_IS(h, "transfer-encoding")) {
+            t->te_fields++;
+            t->te_chunked &= h->value_len == 7 && ci_equal(h->value, "chunked", 7);
+        } else if (NAME_IS(h, "if-modified-since")) {
+            first_of(&info->if_modified_since, h);
+        }
+        break;
+    case 19:
+        if (NAME_IS(h, "if-unmodified-since"))
+            first_of(&info->if_unmodified_since, h);
+        break;
+    }
+}
+
+/*
+ * The authority of an absolute-form target (scheme "://" authority path-abempty
+ * [ "?" query ]) is the request's host (RFC 9112 3.2.2), so it gets the Host field's
+ * checks; its host must not be empty (RFC 9110 4.2.1) and it has no userinfo (4.2.4:
+ * '@' is not a reg-name byte).  Other forms are left to the path module.
+ */
+static bool target_authority_valid(const char *t, size_t len)
+{
+    const char *p = t, *end = t + len;
+
+    if (p == end || !is_alpha(*p))
+        return true;
+    while (p != end && (is_alpha(*p) || is_digit(*p) || *p == '+' || *p == '-' || *p == '.'))
+        p++;
+    if (end - p < 3 || memcmp(p, "://", 3) != 0)
+        return true;
+    const char *host = p + 3;
+    for (p = host; p != end && *p != '/' && *p != '?' && *p != '#'; p++)
+        ;
+    return p != host && *host != ':' && host_is_valid(host, (size_t)(p - host));
+}
+
 int http_request_check(const struct http_request *req, struct http_req_info *info)
 {
-    size_t hosts = 0, te_fields = 0;
-    bool te_chunked = true, conn_close = false, conn_keep_alive = false;
-    bool bad_host = false, bad_length = false;
+    struct field_tally t = { .te_chunked = true };
     const bool http11 = req->minor_version >= 1;
 
     memset(info, 0, sizeof(*info));
     info->method = classify_method(req->method, req->method_len);
-
-    for (size_t i = 0; i < req->num_headers; i++) {
-        const struct http_header *h = &req->headers[i];
-
-        switch (h->name_len) {
-        case 4:
-            if (NAME_IS(h, "host")) {
-                hosts++;
-                first_of(&info->host, h);
-                bad_host |= !host_is_valid(h->value, h->value_len);
-            }
-            break;
-        case 5:
-            if (NAME_IS(h, "range"))
-                first_of(&info->range, h);
-            break;
-        case 6:
-            if (NAME_IS(h, "expect") && http_has_token(h->value, h->value_len, "100-continue"))
-                info->expect_continue = http11;   /* RFC 9110 10.1.1: ignored in 1.0 */
-            break;
-        case 7:
-            if (NAME_IS(h, "referer"))
-                first_of(&info->referer, h);
-            break;
-        case 8:
-            if (NAME_IS(h, "if-match"))
-                first_of(&info->if_match, h);
-            else if (NAME_IS(h, "if-range"))
-                first_of(&info->if_range, h);
-            break;
-        case 10:
-            if (NAME_IS(h, "connection")) {
-                conn_close |= http_has_token(h->value, h->value_len, "close");
-                conn_keep_alive |= http_has_token(h->value, h->value_len, "keep-alive");
-            } else if (NAME_IS(h, "user-agent")) {
-                first_of(&info->user_agent, h);
-            }
-            break;
-        case 13:
-            if (NAME_IS(h, "if-none-match"))
-                first_of(&info->if_none_match, h);
-            break;
-        case 14:
-            if (NAME_IS(h, "content-length")) {
-                /* RFC 9110 8.6: several fields must all carry one value */
-                uint64_t v = 0;
-                if (!parse_content_length(h->value, h->value_len, &v) ||
-                    (info->has_content_length && v != info->content_length))
-                    bad_length = true;
-                else
-                    info->content_length = v;
-                info->has_content_length = true;
-            }
-            break;
-        case 17:
-            if (NAME_IS(h, "transfer-encoding")) {
-                te_fields++;
-                te_chunked &= h->value_len == 7 && ci_equal(h->value, "chunked", 7);
-            } else if (NAME_IS(h, "if-modified-since")) {
-                first_of(&info->if_modified_since, h);
-            }
-            break;
-        case 19:
-            if (NAME_IS(h, "if-unmodified-since"))
-                first_of(&info->if_unmodified_since, h);
-            break;
-        }
-    }
+    for (size_t i = 0; i < req->num_headers; i++)
+        note_field(&req->headers[i], http11, info, &t);
 
     if (http11)
-        info->keep_alive = !conn_close;
+        info->keep_alive = !t.conn_close;
     else
-        info->keep_alive = conn_keep_alive && !conn_close;
+        info->keep_alive = t.conn_keep_alive && !t.conn_close;
 
-    /* RFC 9112 3.2: exactly one valid Host in 1.1; never more than one. */
+    /* RFC 9112 3.2: exactly one valid Host in 1.1; never more than one; an
+     * absolute-form target's authority is checked as a Host. */
     int status = 0;
-    if (hosts > 1 || bad_host || (http11 && hosts == 0))
+    if (t.hosts > 1 || t.bad_host || (http11 && t.hosts == 0) ||
+        !target_authority_valid(req->target, req->target_len))
         status = 400;
-    else if (bad_length)
+    else if (t.bad_length)
         status = 400;
-    else if (te_fields > 0) {
+    else if (t.te_fields > 0) {
         /* RFC 9112 6.1, 6.3: TE with CL is a smuggling attempt, TE in
          * HTTP/1.0 means faulty framing.  Only a single "chunked" coding is
          * implemented; any other list, a repeated chunked included, is 501
@@ -570,7 +624,7 @@ int http_request_check(const struct http_request *req, struct http_req_info *inf
          * is not the final coding; both close the connection.) */
         if (info->has_content_length || !http11)
             status = 400;
-        else if (te_fields > 1 || !te_chunked)
+        else if (t.te_fields > 1 || !t.te_chunked)
             status = 501;
         else
             info->chunked = true;

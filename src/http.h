@@ -2,9 +2,10 @@
  * http.h - pure HTTP/1.x request parsing and formatting helpers.
  *
  * Nothing here allocates, does I/O, or keeps state between calls: every
- * function is a pure function of its arguments, safe from any thread, and
- * easy to unit test and fuzz.  Parsed strings point into the caller's
- * buffer and are not NUL-terminated.
+ * function is a pure function of its arguments (the chunked body decoder's
+ * state is a struct the caller owns), safe from any thread, and easy to unit
+ * test and fuzz.  Parsed strings point into the caller's buffer and are not
+ * NUL-terminated.
  */
 #ifndef TINYHTTPD_HTTP_H
 #define TINYHTTPD_HTTP_H
@@ -96,6 +97,8 @@ struct http_req_info {
  * Returns 0 when the request may be served, or the status to answer, after
  * which the connection must be closed:
  *   400  HTTP/1.1 without Host, more than one Host, an invalid Host value,
+ *        an absolute-form target ("scheme://authority...") whose authority
+ *        is not a valid Host value with a non-empty host (RFC 9112 3.2.2),
  *        Transfer-Encoding together with Content-Length, an invalid or
  *        conflicting Content-Length, Transfer-Encoding in HTTP/1.0
  *   501  a transfer coding other than chunked

@@ -656,6 +656,56 @@ static void test_check_host(void)
     }
 }
 
+/* RFC 9112 3.2.2: an absolute-form target's authority is checked like Host. */
+static void test_check_absolute_form(void)
+{
+    static const struct {
+        int line;
+        const char *target;
+        bool valid;
+    } targets[] = {
+        { __LINE__, "/", true },
+        { __LINE__, "/a:b@c", true },
+        { __LINE__, "*", true },                    /* not absolute-form: the path decides */
+        { __LINE__, "x", true },
+        { __LINE__, "http:/x", true },
+        { __LINE__, "http://example.com", true },
+        { __LINE__, "http://example.com/", true },
+        { __LINE__, "HTTP://example.com/a?b#c", true },
+        { __LINE__, "https://example.com:8443/x", true },
+        { __LINE__, "http://example.com:/", true },
+        { __LINE__, "http://127.0.0.1:80/", true },
+        { __LINE__, "http://[::1]/", true },
+        { __LINE__, "http://[abcd::ef98:0:7654:321]:8080/x", true },
+        { __LINE__, "http://ex%41mple?q", true },
+        { __LINE__, "http://x#f", true },
+        { __LINE__, "ftp://x/", true },             /* the path module refuses the scheme */
+        { __LINE__, "http://[abcd::ef98:0:7654:321", false },
+        { __LINE__, "http://[abcd::ef98:0:7654:321/", false },
+        { __LINE__, "http://host:1.2/", false },
+        { __LINE__, "http://123.40.56.78:9000:80/", false },
+        { __LINE__, "http://123.40.56.78:9000:80", false },
+        { __LINE__, "http:///", false },
+        { __LINE__, "http://", false },
+        { __LINE__, "http://:80/", false },
+        { __LINE__, "http://user@host/", false },
+        { __LINE__, "http://user:pw@host/", false },
+        { __LINE__, "http://a\"b/", false },
+        { __LINE__, "http://a%zz/", false },
+        { __LINE__, "http://[::1]x/", false },
+        { __LINE__, "http://[]/", false },
+        { __LINE__, "https://h:8a/", false },
+        { __LINE__, "x+y.z-1://a:b/", false },
+    };
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        char buf[160];
+        snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", targets[i].target);
+        check_case(targets[i].line, buf, targets[i].valid ? 0 : 400);
+        snprintf(buf, sizeof(buf), "GET %s HTTP/1.0\r\n\r\n", targets[i].target);
+        check_case(targets[i].line, buf, targets[i].valid ? 0 : 400);
+    }
+}
+
 static void test_check_length(void)
 {
     static const struct {
@@ -1428,6 +1478,7 @@ int main(void)
     test_huge_len();
 
     test_check_host();
+    test_check_absolute_form();
     test_check_length();
     test_check_transfer_encoding();
     test_check_keep_alive();

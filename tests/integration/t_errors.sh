@@ -49,6 +49,13 @@ error_case http2 505 'GET / HTTP/2.0\r\nHost: x\r\n\r\n'
 error_case http3 505 'GET / HTTP/3.0\r\nHost: x\r\n\r\n'
 error_case unknown-te '400|501' 'GET /file.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n'
 
+# an absolute-form target's authority is the request's host (RFC 9112 3.2.2),
+# checked as the Host field is: 400 as with nginx and lighttpd
+error_case abs-ipv6-unclosed 400 'GET http://[abcd::ef98:0:7654:321 HTTP/1.0\r\n\r\n'
+error_case abs-port-dot 400 'GET http://x:1.2/file.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+error_case abs-two-ports 400 'GET http://123.40.56.78:9000:80/file.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+error_case abs-empty-host 400 'GET http://:80/file.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+
 # over-long target (longer than max_header_size 8192): 414
 long=$(head -c 10000 /dev/zero | tr '\0' a)
 error_case long-target 414 "GET /$long HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"

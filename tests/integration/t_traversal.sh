@@ -87,6 +87,27 @@ served dot-inside /sub/../file.txt "$TH_ROOT/file.txt"
 served dot-current /./file.txt "$TH_ROOT/file.txt"
 served absolute-form http://x/file.txt "$TH_ROOT/file.txt"
 
+served absolute-port http://x:8080/file.txt "$TH_ROOT/file.txt"
+served absolute-ipv6 'http://[::1]:80/file.txt' "$TH_ROOT/file.txt"
+
+# --- long targets: their limit is max_header_size (8192 here), not a 4 KiB buffer
+# a file whose path is 3880 bytes: 15 directories of 254 bytes
+seg=$(head -c 254 /dev/zero | tr '\0' d)
+deep=
+(
+    cd "$TH_ROOT" || exit 1
+    for _ in $(seq 15); do mkdir "$seg" && cd "$seg" || exit 1; done
+    cp "$TH_ROOT/file.txt" long-file-name-that-takes-the-path-past-3840-bytes.txt
+) || th_fatal "cannot make the deep directory"
+for _ in $(seq 15); do deep="$deep/$seg"; done
+served long-path "$deep/long-file-name-that-takes-the-path-past-3840-bytes.txt" "$TH_ROOT/file.txt"
+# a 6000-byte target whose path is short
+dots=$(printf '/.%.0s' $(seq 3000))
+served long-dots "$dots/file.txt" "$TH_ROOT/file.txt"
+# a path of PATH_MAX (4096) bytes or more names no file: 404, not 414
+refused "/$(head -c 5000 /dev/zero | tr '\0' a)" 404
+refused "$deep$deep/file.txt" 404
+
 # --- curl --path-as-is sends the same requests through a real client
 for p in /../outside/secret.txt /sub/../../outside/secret.txt /link-out.txt /.secret; do
     n=$((n + 1))
