@@ -183,26 +183,31 @@ static char *out_buf(struct conn *c)
 
 /* ------------------------------------------------------------------ table */
 
+static void conn_table_release(struct conn_table *t)
+{
+    free(t->slots);
+    free(t->free_stack);
+    free(t);
+}
+
 struct conn_table *conn_table_new(unsigned capacity, unsigned max_header_size, int epfd,
                                   int wake_fd)
 {
     struct conn_table *t = calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
-    t->slots = calloc(capacity, sizeof *t->slots);
-    t->free_stack = malloc(capacity * sizeof *t->free_stack);
-    int r = t->slots && t->free_stack ? pthread_mutex_init(&t->free_lock, NULL) : ENOMEM;
-    if (r != 0) {
-        free(t->slots);
-        free(t->free_stack);
-        free(t);
-        errno = r;
-        return NULL;
-    }
     t->capacity = capacity;
     t->max_header_size = max_header_size;
     t->epfd = epfd;
     t->wake_fd = wake_fd;
+    t->slots = calloc(capacity, sizeof *t->slots);
+    t->free_stack = malloc(capacity * sizeof *t->free_stack);
+    int r = t->slots && t->free_stack ? pthread_mutex_init(&t->free_lock, NULL) : ENOMEM;
+    if (r != 0) {
+        conn_table_release(t);
+        errno = r;
+        return NULL;
+    }
     /* Slots are handed out lowest first, so high_water stays small. */
     for (unsigned i = 0; i < capacity; i++) {
         t->free_stack[i] = capacity - 1 - i;
@@ -218,9 +223,7 @@ void conn_table_free(struct conn_table *t)
         return;
     conn_table_close_all(t);
     pthread_mutex_destroy(&t->free_lock);
-    free(t->slots);
-    free(t->free_stack);
-    free(t);
+    conn_table_release(t);
 }
 
 unsigned conn_table_close_all(struct conn_table *t)
@@ -956,29 +959,39 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
         answer_file(c, req, &info);
 }
 
-static enum send_result send_some(struct conn *c)
+/* After send() or sendfile() failed with errno (not EINTR). */
+static enum send_result send_failed(const struct conn *c, const char *call)
 {
-    struct conn_table *t = c->table;
+    if (errno == EAGAIN)
+        return SEND_AGAIN;
+    log_debug("%s to %s: %s", call, c->peer, strerror(errno));
+    return SEND_ERROR;
+}
+
+/* Write the head (and an inline body) from the out buffer. */
+static enum send_result send_head(struct conn *c)
+{
     bool more = c->file_fd >= 0 && c->file_off < c->file_end;
 
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, out_buf(c) + c->out_off, c->out_len - c->out_off,
                          MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return SEND_AGAIN;
-            log_debug("send to %s: %s", c->peer, strerror(errno));
-            return SEND_ERROR;
-        }
+        if (n < 0 && errno != EINTR)
+            return send_failed(c, "send");
         /* Bytes of an inline body count; the head does not. */
-        c->out_off += (uint32_t)n;
+        if (n > 0)
+            c->out_off += (uint32_t)n;
     }
+    return SEND_DONE;
+}
 
+/* Write the file body, at most SEND_SLICE bytes before yielding. */
+static enum send_result send_file(struct conn *c)
+{
     uint64_t slice = 0;
+
     while (c->file_fd >= 0 && c->file_off < c->file_end) {
-        if (atomic_load_explicit(&t->forced, memory_order_relaxed))
+        if (atomic_load_explicit(&c->table->forced, memory_order_relaxed))
             return SEND_ERROR;
         if (slice >= SEND_SLICE)
             return SEND_YIELD;     /* let other connections have the worker */
@@ -990,10 +1003,7 @@ static enum send_result send_some(struct conn *c)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN)
-                return SEND_AGAIN;
-            log_debug("sendfile to %s: %s", c->peer, strerror(errno));
-            return SEND_ERROR;
+            return send_failed(c, "sendfile");
         }
         if (n == 0) {
             /* The file shrank under us: the promised length cannot be kept. */
@@ -1005,6 +1015,13 @@ static enum send_result send_some(struct conn *c)
         slice += (uint64_t)n;
     }
     return SEND_DONE;
+}
+
+/* Write what the socket takes. */
+static enum send_result send_some(struct conn *c)
+{
+    enum send_result r = send_head(c);
+    return r == SEND_DONE ? send_file(c) : r;
 }
 
 static void log_request(struct conn *c)

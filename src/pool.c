@@ -483,26 +483,31 @@ int pool_pin_workers(struct pool *p)
     return (unsigned)ncpu < p->nthreads ? ncpu : (int)p->nthreads;
 }
 
+/* A consistent snapshot of the queue length and the busy workers. */
+static void snapshot(struct pool *p, size_t *count, unsigned *busy)
+{
+    lock(p);
+    *count = p->count;
+    *busy = p->busy;
+    unlock(p);
+}
+
 size_t pool_pending(struct pool *p)
 {
-    size_t n;
+    size_t count;
+    unsigned busy;
 
-    lock(p);
-    /* under lock: count is a consistent snapshot */
-    n = p->count;
-    unlock(p);
-    return n;
+    snapshot(p, &count, &busy);
+    return count;
 }
 
 unsigned pool_busy(struct pool *p)
 {
-    unsigned n;
+    size_t count;
+    unsigned busy;
 
-    lock(p);
-    /* under lock: busy is a consistent snapshot */
-    n = p->busy;
-    unlock(p);
-    return n;
+    snapshot(p, &count, &busy);
+    return busy;
 }
 
 unsigned pool_size(const struct pool *p)
