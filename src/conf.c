@@ -60,6 +60,8 @@
 
 #include <libconfig.h>
 
+#include "tls.h"
+
 /* Nesting depth at which libconfig 1.5 refuses @include (MAX_INCLUDE_DEPTH). */
 #define INCLUDE_DEPTH_MAX 10
 
@@ -73,7 +75,9 @@
  *   KIND_STR     string, `char *` field (strdup'd by conf_load)
  *   KIND_LEVEL   string naming a syslog level, an `int` field
  *   KIND_TARGET  string naming a log target, an `enum conf_log_target` field
- *   KIND_LISTEN  string or list of strings, the listen[] field (and nlisten)
+ *   KIND_LISTEN  string or list of strings, a struct conf_listen[CONF_MAX_LISTEN]
+ *                field and its size_t count (at count_offset); min is the
+ *                least number of addresses
  */
 enum key_kind { KIND_UINT, KIND_BOOL, KIND_STR, KIND_LEVEL, KIND_TARGET, KIND_LISTEN };
 
@@ -83,6 +87,7 @@ struct key {
     const char *name;
     enum key_kind kind;
     size_t offset;              /* of the field in struct conf */
+    size_t count_offset;        /* KIND_LISTEN: of the number of addresses */
     long long min, max;         /* KIND_UINT: the inclusive range */
     long long def_num;          /* KIND_UINT, KIND_BOOL, KIND_LEVEL, KIND_TARGET */
     const char *def_str;        /* KIND_STR, KIND_LISTEN; NULL: the key is required */
@@ -108,14 +113,17 @@ static int check_index(struct load *ld, const struct key *k, const config_settin
                        const char *value);
 static int check_nonempty(struct load *ld, const struct key *k, const config_setting_t *s,
                           const char *value);
+static int check_protocols(struct load *ld, const struct key *k, const config_setting_t *s,
+                           const char *value);
 
 #define RELOAD true
 #define RESTART false
 
 /* Each key is named after its field in struct conf. */
-#define KEY_LISTEN(field, def, when)                                                 \
+#define KEY_LISTEN(field, count, lo, def, when)                                      \
     { .name = #field, .kind = KIND_LISTEN, .offset = offsetof(struct conf, field),  \
-      .def_str = (def), .reloadable = (when) }
+      .count_offset = offsetof(struct conf, count), .min = (lo), .def_str = (def),  \
+      .reloadable = (when) }
 #define KEY_UINT(field, lo, hi, def, when)                                           \
     { .name = #field, .kind = KIND_UINT, .offset = offsetof(struct conf, field),    \
       .min = (lo), .max = (hi), .def_num = (def), .reloadable = (when) }
@@ -131,7 +139,7 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
 
 /* In logical order: the order of conf/tinyhttpd.conf and of conf_keep_restart's names. */
 static const struct key keys[] = {
-    KEY_LISTEN(listen, "0.0.0.0:80", RESTART),
+    KEY_LISTEN(listen, nlisten, 1, "0.0.0.0:80", RESTART),
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
     KEY_STR(document_root, NULL, check_docroot, RELOAD),        /* NULL: required */
     KEY_UINT(pool_size, 1, 1024, 4, RESTART),
@@ -150,6 +158,14 @@ static const struct key keys[] = {
     KEY_BOOL(access_log, true, RELOAD),
     KEY_STR(user, "nobody", check_nonempty, RESTART),
     KEY_STR(group, "nogroup", check_nonempty, RESTART),
+    KEY_LISTEN(tls_listen, ntls_listen, 0, "", RESTART),
+    KEY_STR(tls_certificate, "", NULL, RELOAD),
+    KEY_STR(tls_certificate_key, "", NULL, RELOAD),
+    KEY_STR(tls_protocols, "TLSv1.2 TLSv1.3", check_protocols, RELOAD),
+    KEY_STR(tls_ciphers, TLS_DEFAULT_CIPHERS, check_nonempty, RELOAD),
+    KEY_BOOL(tls_session_tickets, true, RELOAD),
+    KEY_BOOL(tls_redirect, false, RELOAD),
+    KEY_UINT(tls_hsts, 0, 157680000, 0, RELOAD),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -194,6 +210,16 @@ static int *field_int(struct conf *c, const struct key *k)
 static enum conf_log_target *field_target(struct conf *c, const struct key *k)
 {
     return (enum conf_log_target *)((char *)c + k->offset);
+}
+
+static struct conf_listen *field_listen(struct conf *c, const struct key *k)
+{
+    return (struct conf_listen *)((char *)c + k->offset);
+}
+
+static size_t *field_count(struct conf *c, const struct key *k)
+{
+    return (size_t *)((char *)c + k->count_offset);
 }
 
 static const void *field_const(const struct conf *c, const struct key *k)
@@ -292,7 +318,37 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
     return 0;
 }
 
+/* A space-separated list of TLSv1.2 and TLSv1.3: nothing older can be enabled. */
+static int check_protocols(struct load *ld, const struct key *k, const config_setting_t *s,
+                           const char *value)
+{
+    char copy[64], *save = NULL;
+    int n = 0;
+
+    if (strlen(value) >= sizeof copy)
+        goto bad;
+    strcpy(copy, value);
+    for (char *w = strtok_r(copy, " \t", &save); w != NULL; w = strtok_r(NULL, " \t", &save)) {
+        if (strcmp(w, "TLSv1.2") != 0 && strcmp(w, "TLSv1.3") != 0)
+            goto bad;
+        n++;
+    }
+    if (n > 0)
+        return 0;
+bad:
+    fail_setting(ld, s, "'%s' must name TLSv1.2, TLSv1.3 or both (older protocols cannot be "
+                 "enabled): '%s'", k->name, value);
+    return -1;
+}
+
 /* ------------------------------------------------------------------ listen */
+
+unsigned conf_listen_port(const struct conf_listen *l)
+{
+    if (l->addr.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&l->addr)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)&l->addr)->sin_port);
+}
 
 static bool listen_same_addr(const struct conf_listen *a, const struct conf_listen *b)
 {
@@ -398,6 +454,8 @@ static int set_listen(struct load *ld, struct conf *c, const struct key *k,
                       const config_setting_t *s)
 {
     int type = config_setting_type(s);
+    struct conf_listen *list = field_listen(c, k);
+    size_t *count = field_count(c, k);
     size_t i, j, n;
 
     if (type == CONFIG_TYPE_STRING) {
@@ -408,7 +466,7 @@ static int set_listen(struct load *ld, struct conf *c, const struct key *k,
         fail_setting(ld, s, "'%s' must be a string or a list of strings", k->name);
         return -1;
     }
-    if (n == 0) {
+    if (n < (size_t)k->min) {
         fail_setting(ld, s, "'%s' must not be empty", k->name);
         return -1;
     }
@@ -417,7 +475,7 @@ static int set_listen(struct load *ld, struct conf *c, const struct key *k,
         return -1;
     }
 
-    c->nlisten = 0;
+    *count = 0;
     for (i = 0; i < n; i++) {
         const config_setting_t *e = type == CONFIG_TYPE_STRING
                                         ? s : config_setting_get_elem(s, (unsigned)i);
@@ -428,19 +486,19 @@ static int set_listen(struct load *ld, struct conf *c, const struct key *k,
             return -1;
         }
         text = config_setting_get_string(e);
-        if (conf_parse_listen(text, &c->listen[i]) < 0) {
+        if (conf_parse_listen(text, &list[i]) < 0) {
             fail_setting(ld, e,
                          "'%s': invalid address '%s' (expected ADDRESS:PORT, [IPv6]:PORT or PORT)",
                          k->name, text);
             return -1;
         }
         for (j = 0; j < i; j++) {
-            if (listen_same_addr(&c->listen[j], &c->listen[i])) {
+            if (listen_same_addr(&list[j], &list[i])) {
                 fail_setting(ld, e, "'%s': duplicate address '%s'", k->name, text);
                 return -1;
             }
         }
-        c->nlisten = i + 1;
+        *count = i + 1;
     }
     return 0;
 }
@@ -626,9 +684,12 @@ void conf_defaults(struct conf *c)
             *field_target(c, k) = (enum conf_log_target)k->def_num;
             break;
         case KIND_LISTEN:
-            if (conf_parse_listen(k->def_str, &c->listen[0]) < 0)
-                abort();
-            c->nlisten = 1;
+            *field_count(c, k) = 0;
+            if (k->def_str[0] != '\0') {
+                if (conf_parse_listen(k->def_str, field_listen(c, k)) < 0)
+                    abort();
+                *field_count(c, k) = 1;
+            }
             break;
         }
     }
@@ -723,6 +784,61 @@ static int apply_settings(struct load *ld, config_t *cfg, struct conf *c)
     return 0;
 }
 
+/* Where to report a problem with key name: its setting, else the file. */
+static void fail_key(struct load *ld, config_t *cfg, const char *name, const char *msg)
+{
+    const config_setting_t *s = config_lookup(cfg, name);
+    if (s != NULL)
+        fail_setting(ld, s, "'%s': %s", name, msg);
+    else
+        fail_at(ld, ld->path, 0, "'%s': %s", name, msg);
+}
+
+/* The tls_* keys together: a certificate and key that load, match and are
+ * valid now, and HTTPS addresses that are not plain ones too.  HTTPS is on
+ * when tls_certificate is set (a socket passed by systemd may need it
+ * without tls_listen). */
+static int check_tls(struct load *ld, config_t *cfg, struct conf *c)
+{
+    char msg[512];
+    const char *bad = "tls_certificate";
+
+    c->tls_warning[0] = '\0';
+    if (!tls_available()) {
+        for (size_t i = 0; i < NKEYS; i++) {
+            if (strncmp(keys[i].name, "tls_", 4) == 0 && config_lookup(cfg, keys[i].name)) {
+                fail_key(ld, cfg, keys[i].name,
+                         "HTTPS is not available: tinyhttpd was built without OpenSSL");
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (c->tls_certificate[0] == '\0' && c->tls_certificate_key[0] == '\0') {
+        if (c->ntls_listen == 0)
+            return 0;
+        fail_key(ld, cfg, "tls_listen", "HTTPS needs tls_certificate and tls_certificate_key");
+        return -1;
+    }
+    for (size_t i = 0; i < c->ntls_listen; i++) {
+        for (size_t j = 0; j < c->nlisten; j++) {
+            if (listen_same_addr(&c->tls_listen[i], &c->listen[j])) {
+                snprintf(msg, sizeof msg, "'%s' is in 'listen' too", c->tls_listen[i].text);
+                fail_key(ld, cfg, "tls_listen", msg);
+                return -1;
+            }
+        }
+    }
+    struct tls_ctx *ctx = tls_ctx_new(c, msg, sizeof msg, &bad, c->tls_warning,
+                                      sizeof c->tls_warning);
+    if (ctx == NULL) {
+        fail_key(ld, cfg, bad, msg);
+        return -1;
+    }
+    tls_ctx_free(ctx);
+    return 0;
+}
+
 /* Required keys present, then c takes ownership of every default string
  * still in place and of its path. */
 static int finish(struct load *ld, struct conf *c)
@@ -767,7 +883,7 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     }
     config_init(&cfg);
     if (parse_file(&ld, &cfg, f) == 0 && apply_settings(&ld, &cfg, &tmp) == 0 &&
-        finish(&ld, &tmp) == 0)
+        check_tls(&ld, &cfg, &tmp) == 0 && finish(&ld, &tmp) == 0)
         rc = 0;
     config_destroy(&cfg);
     fclose(f);
@@ -818,13 +934,17 @@ static bool key_equal(const struct conf *a, const struct conf *b, const struct k
     case KIND_TARGET:
         return *(const enum conf_log_target *)field_const(a, k) ==
                *(const enum conf_log_target *)field_const(b, k);
-    case KIND_LISTEN:
-        if (a->nlisten != b->nlisten)
+    case KIND_LISTEN: {
+        const struct conf_listen *la = field_const(a, k), *lb = field_const(b, k);
+        size_t na = *(const size_t *)((const char *)a + k->count_offset);
+        size_t nb = *(const size_t *)((const char *)b + k->count_offset);
+        if (na != nb)
             return false;
-        for (i = 0; i < a->nlisten && i < CONF_MAX_LISTEN; i++)
-            if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+        for (i = 0; i < na && i < CONF_MAX_LISTEN; i++)
+            if (strcmp(la[i].text, lb[i].text) != 0)
                 return false;
         return true;
+    }
     }
     abort();
 }
@@ -854,8 +974,9 @@ static void key_keep(struct conf *next, struct conf *running, const struct key *
         *field_target(next, k) = *field_target(running, k);
         return;
     case KIND_LISTEN:
-        memcpy(next->listen, running->listen, sizeof(next->listen));
-        next->nlisten = running->nlisten;
+        memcpy(field_listen(next, k), field_listen(running, k),
+               CONF_MAX_LISTEN * sizeof(struct conf_listen));
+        *field_count(next, k) = *field_count(running, k);
         return;
     }
     abort();

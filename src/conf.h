@@ -28,6 +28,8 @@ struct conf {
     char *path;                    /* the file this came from */
     struct conf_listen listen[CONF_MAX_LISTEN];
     size_t nlisten;
+    struct conf_listen tls_listen[CONF_MAX_LISTEN];    /* HTTPS; none by default */
+    size_t ntls_listen;
     char *document_root;           /* an existing directory, as written */
     char *index;                   /* index file name, no '/' */
     char *mime_types;              /* mime.types file; "" for built-in only */
@@ -46,6 +48,14 @@ struct conf {
     int log_level;                 /* LOG_ERR .. LOG_DEBUG (syslog.h) */
     enum conf_log_target log_target;
     bool access_log;
+    char *tls_certificate;         /* PEM: the certificate, then its chain; "" if none */
+    char *tls_certificate_key;     /* PEM private key; "" if none */
+    char *tls_protocols;           /* "TLSv1.2 TLSv1.3" or either one */
+    char *tls_ciphers;             /* OpenSSL cipher list for TLS 1.2 */
+    bool tls_session_tickets;      /* resumption by stateless tickets */
+    bool tls_redirect;             /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts;             /* Strict-Transport-Security max-age; 0: not sent */
+    char tls_warning[256];         /* set by conf_load: the certificate expires soon */
 };
 
 /* Fill c with every default; document_root and path are NULL.  String
@@ -76,6 +86,9 @@ void conf_free(struct conf *c);
  * address (then *l is unchanged); text is at most 63 characters.
  */
 int conf_parse_listen(const char *text, struct conf_listen *l);
+
+/* The port of a listen address. */
+unsigned conf_listen_port(const struct conf_listen *l);
 
 /* The table of keys, for -t, reload and the documentation tests. */
 size_t conf_key_count(void);

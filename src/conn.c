@@ -68,6 +68,7 @@
 #include "log.h"
 #include "path.h"
 #include "pool.h"
+#include "tls.h"
 
 #define OUT_CAP_EXTRA 2048         /* head fields and built-in bodies, beyond the target */
 #define HEAD_ROOM 1024             /* the longest head of a file response */
@@ -90,6 +91,10 @@ struct conn {
     atomic_int owner;              /* enum conn_owner */
     atomic_bool event_in;          /* the CONN_JOB_EVENT event was input (see serve()) */
     int fd;
+    struct tls_conn *tls;          /* HTTPS, or NULL */
+    bool tls_want_out;             /* TLS waits for output space, not input */
+    uint32_t tls_piece;            /* file bytes in the out buffer, not yet written */
+    bool peer_gone;                /* the client closed or reset: no close_notify */
     enum conn_state state;
     bool registered;               /* added to epoll (it is not until it first waits) */
     bool armed_out;                /* epoll also reports output space */
@@ -154,6 +159,7 @@ struct conn_table {
     atomic_ulong bytes;            /* body bytes sent */
 
     /* loop thread only */
+    struct tls_ctx *tls_ctx;       /* new HTTPS connections' context */
     unsigned high_water;           /* slots [0, high_water) have been used */
     struct site *site;             /* where connections between requests move */
     struct conn *retry_head;       /* connections the full queue refused, to resubmit */
@@ -170,6 +176,9 @@ static void conn_reject(struct conn *c, int status, int64_t now_ms);
 static bool conn_is_gone(const struct conn *c);
 static void conn_linger_read(struct conn *c);
 static void conn_trim(struct conn *c);
+static void plain_http_on_tls(struct conn *c);
+static void linger_in_job(struct conn *c);
+static void log_request(struct conn *c);
 
 static size_t out_cap(const struct conn_table *t)
 {
@@ -252,6 +261,11 @@ void conn_table_set_site(struct conn_table *t, struct site *site)
     t->site = site;
 }
 
+void conn_table_set_tls(struct conn_table *t, struct tls_ctx *ctx)
+{
+    t->tls_ctx = ctx;
+}
+
 void conn_table_stop(struct conn_table *t, bool forced)
 {
     atomic_store(&t->stopping, true);
@@ -306,13 +320,22 @@ static void format_peer(char *out, size_t len, const struct sockaddr *peer)
  * (the job adds it only if it has to wait).  NULL, with fd closed, when no
  * slot is free. */
 static struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer,
-                              int64_t now_ms)
+                              bool https, int64_t now_ms)
 {
+    struct tls_conn *tls = NULL;
     unsigned idx;
+
+    if (https && (t->tls_ctx == NULL || (tls = tls_conn_new(t->tls_ctx, fd)) == NULL)) {
+        log_err("cannot set up TLS for a new connection: %s",
+                t->tls_ctx ? strerror(errno) : "no certificate");
+        close(fd);
+        return NULL;
+    }
 
     pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
     if (t->free_top == 0) {
         pthread_mutex_unlock(&t->free_lock);
+        tls_conn_free(tls);
         close(fd);
         return NULL;
     }
@@ -324,6 +347,7 @@ static struct conn *conn_open(struct conn_table *t, int fd, const struct sockadd
     memset(c, 0, sizeof *c);       /* conn_close left no buffer behind */
     c->kind = POLL_CONN;
     c->fd = fd;
+    c->tls = tls;
     c->index = idx;
     c->table = t;
     c->site = fileserve_site_ref(t->site);
@@ -349,6 +373,12 @@ static void conn_close(struct conn *c)
     if (c->file_fd >= 0)
         close(c->file_fd);
     c->file_fd = -1;
+    if (c->tls != NULL) {
+        if (!c->peer_gone)
+            tls_close_notify(c->tls);
+        tls_conn_free(c->tls);
+        c->tls = NULL;
+    }
     if (close(c->fd) < 0)
         log_debug("close fd %d: %s", c->fd, strerror(errno));
     c->fd = -1;
@@ -482,9 +512,10 @@ static void dispatch(struct conn_table *t, struct conn *c, bool from_event, int6
         retry_push(t, c);          /* a response is under way: it must go on */
 }
 
-void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, int64_t now_ms)
+void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, bool https,
+                 int64_t now_ms)
 {
-    struct conn *c = conn_open(t, fd, peer, now_ms);
+    struct conn *c = conn_open(t, fd, peer, https, now_ms);
     if (c != NULL)
         dispatch(t, c, false, now_ms);
 }
@@ -535,6 +566,54 @@ void conn_on_event(struct conn_table *t, struct conn *c, uint32_t events, int64_
     dispatch(t, c, (events & EPOLLIN) != 0, now_ms);
 }
 
+/* ------------------------------------------------------------------ socket I/O */
+
+/* A TLS result as recv()/send() would give it: n > 0, 0 at the end of the
+ * stream, or -1 with errno (EAGAIN: park; tls_want_out says for what). */
+static ssize_t tls_as_socket(struct conn *c, ssize_t n)
+{
+    switch (n) {
+    case TLS_WANT_READ:
+        c->tls_want_out = false;
+        errno = EAGAIN;
+        return -1;
+    case TLS_WANT_WRITE:
+        c->tls_want_out = true;
+        errno = EAGAIN;
+        return -1;
+    case TLS_CLOSED:
+        return 0;
+    case TLS_FAILED:
+        errno = EPROTO;
+        return -1;
+    default:
+        return n;
+    }
+}
+
+/* Read what the client sent, through TLS over HTTPS. */
+static ssize_t conn_read(struct conn *c, void *buf, size_t len)
+{
+    if (c->tls != NULL)
+        return tls_as_socket(c, tls_read(c->tls, buf, len));
+    return recv(c->fd, buf, len, MSG_DONTWAIT);
+}
+
+/* Write to the client, through TLS over HTTPS (where more is ignored). */
+static ssize_t conn_write(struct conn *c, const void *buf, size_t len, bool more)
+{
+    if (c->tls != NULL)
+        return tls_as_socket(c, tls_write(c->tls, buf, len));
+    return send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+}
+
+/* Whether a connection that must wait for the socket waits for output
+ * space (otherwise for input). */
+static bool waits_for_output(const struct conn *c, bool plain)
+{
+    return c->tls != NULL ? c->tls_want_out : plain;
+}
+
 /* ------------------------------------------------------------------ closing */
 
 /*
@@ -545,6 +624,8 @@ void conn_on_event(struct conn_table *t, struct conn *c, uint32_t events, int64_
  */
 static bool conn_linger(struct conn *c, int64_t now_ms)
 {
+    if (c->tls != NULL && !c->peer_gone)
+        tls_close_notify(c->tls);
     if (shutdown(c->fd, SHUT_WR) < 0) {
         conn_close(c);
         return false;
@@ -694,6 +775,7 @@ static void head_begin(struct conn *c, int status)
     c->out_len = 0;
     c->out_off = 0;
     c->inline_len = 0;
+    c->tls_piece = 0;
     out_lit(c, "HTTP/1.1 ");
     out_u64(c, (uint64_t)status);
     out_lit(c, " ");
@@ -701,6 +783,11 @@ static void head_begin(struct conn *c, int status)
     out_lit(c, "\r\nDate: ");
     out_mem(c, date_now(), HTTP_DATE_LEN);
     out_lit(c, "\r\nServer: " SERVER_NAME "\r\n");
+    if (c->tls != NULL && c->site->tls_hsts > 0) {
+        out_lit(c, "Strict-Transport-Security: max-age=");
+        out_u64(c, c->site->tls_hsts);
+        out_lit(c, "\r\n");
+    }
 }
 
 static void head_end(struct conn *c)
@@ -819,6 +906,34 @@ static void redirect_slash(struct conn *c, const struct http_request *req)
     out_mem(c, req->target, plen);
     out_add(c, "/%s%.*s\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n", q ? "?" : "",
             (int)qlen, q ? q : "", blen);
+    head_end(c);
+    if (!c->head_only) {
+        out_mem(c, body, blen);
+        c->inline_len = (uint32_t)blen;
+    }
+}
+
+/* 301 from plain HTTP to the same target over HTTPS (tls_redirect). */
+static void redirect_https(struct conn *c, const struct http_request *req,
+                           const struct http_header *host)
+{
+    size_t blen, hlen = host->value_len;
+    const char *body = builtin_page(301, &blen);
+    const char *end = host->value[0] == '[' ? memchr(host->value, ']', hlen) : NULL;
+
+    if (end != NULL)
+        hlen = (size_t)(end - host->value) + 1;
+    else if ((end = memchr(host->value, ':', hlen)) != NULL)
+        hlen = (size_t)(end - host->value);
+    head_begin(c, 301);
+    out_lit(c, "Location: https://");
+    out_mem(c, host->value, hlen);
+    if (c->site->tls_port != 443) {
+        out_lit(c, ":");
+        out_u64(c, c->site->tls_port);
+    }
+    out_mem(c, req->target, req->target_len);
+    out_add(c, "\r\nContent-Type: text/html\r\nContent-Length: %zu\r\n", blen);
     head_end(c);
     if (!c->head_only) {
         out_mem(c, body, blen);
@@ -955,6 +1070,8 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
         respond_error(c, 501, "");
     else if (info.method == HTTP_METHOD_KNOWN)
         respond_error(c, 405, "Allow: GET, HEAD\r\n");
+    else if (c->tls == NULL && c->site->tls_redirect && info.host != NULL && req->target[0] == '/')
+        redirect_https(c, req, info.host);
     else
         answer_file(c, req, &info);
 }
@@ -974,8 +1091,7 @@ static enum send_result send_head(struct conn *c)
     bool more = c->file_fd >= 0 && c->file_off < c->file_end;
 
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, out_buf(c) + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+        ssize_t n = conn_write(c, out_buf(c) + c->out_off, c->out_len - c->out_off, more);
         if (n < 0 && errno != EINTR)
             return send_failed(c, "send");
         /* Bytes of an inline body count; the head does not. */
@@ -1017,11 +1133,52 @@ static enum send_result send_file(struct conn *c)
     return SEND_DONE;
 }
 
+/*
+ * Over TLS the file goes through the out buffer, a piece at a time (this
+ * kernel has no kernel TLS for sendfile): read a piece, write it, and after
+ * TLS_WANT_* write the same piece again.
+ */
+static enum send_result send_file_tls(struct conn *c)
+{
+    uint64_t slice = 0;
+    size_t cap = out_cap(c->table);
+
+    while (c->file_fd >= 0 && c->file_off < c->file_end) {
+        if (atomic_load_explicit(&c->table->forced, memory_order_relaxed))
+            return SEND_ERROR;
+        if (slice >= SEND_SLICE)
+            return SEND_YIELD;
+        size_t want = c->file_end - c->file_off < cap ? c->file_end - c->file_off : cap;
+        ssize_t n = pread(c->file_fd, out_buf(c), want, (off_t)c->file_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            log_warn("reading a file for %s: %s; closing the connection", c->peer,
+                     n < 0 ? strerror(errno) : "it was truncated");
+            return SEND_ERROR;
+        }
+        c->out_len = c->tls_piece = (uint32_t)n;
+        c->out_off = 0;
+        c->file_off += (uint64_t)n;
+        enum send_result r = send_head(c);
+        if (r != SEND_DONE)
+            return r;
+        c->body_sent += (uint64_t)n;
+        c->tls_piece = 0;
+        slice += (uint64_t)n;
+    }
+    return SEND_DONE;
+}
+
 /* Write what the socket takes. */
 static enum send_result send_some(struct conn *c)
 {
     enum send_result r = send_head(c);
-    return r == SEND_DONE ? send_file(c) : r;
+    if (r != SEND_DONE)
+        return r;
+    c->body_sent += c->tls_piece;  /* a piece of the file that had to wait */
+    c->tls_piece = 0;
+    return c->tls != NULL ? send_file_tls(c) : send_file(c);
 }
 
 static void log_request(struct conn *c)
@@ -1044,6 +1201,8 @@ static void log_request(struct conn *c)
         .referer_len = c->referer_len,
         .user_agent = c->agent_len && c->buf ? c->buf + c->agent_off : NULL,
         .user_agent_len = c->agent_len,
+        .tls_protocol = c->tls ? tls_protocol(c->tls) : NULL,
+        .tls_cipher = c->tls ? tls_cipher(c->tls) : NULL,
     };
     log_access(&a);
 }
@@ -1146,7 +1305,7 @@ static bool conn_park_read(struct conn *c)
     else
         deadline = clock_ms() + (int64_t)s->keepalive_timeout * 1000;
     c->state = CONN_READ;
-    return conn_park(c, deadline, false);
+    return conn_park(c, deadline, waits_for_output(c, false));
 }
 
 /*
@@ -1179,7 +1338,8 @@ static bool send_and_finish(struct conn *c)
         case SEND_DONE:
             return finish_response(c);
         case SEND_AGAIN:
-            if (conn_park(c, clock_ms() + (int64_t)c->site->send_timeout * 1000, true))
+            if (conn_park(c, clock_ms() + (int64_t)c->site->send_timeout * 1000,
+                          waits_for_output(c, true)))
                 return false;
             break;                 /* an event came meanwhile: try again */
         case SEND_YIELD:
@@ -1221,7 +1381,7 @@ enum read_result {
 static enum read_result read_more(struct conn *c, bool *first, bool *short_read)
 {
     size_t room = c->table->max_header_size - c->in_len;
-    ssize_t n = recv(c->fd, c->buf + c->in_len, room, MSG_DONTWAIT);
+    ssize_t n = conn_read(c, c->buf + c->in_len, room);
 
     if (n < 0) {
         if (errno == EINTR)
@@ -1229,14 +1389,21 @@ static enum read_result read_more(struct conn *c, bool *first, bool *short_read)
         if (errno == EAGAIN)
             return park_for_input(c, first) ? READ_DONE : READ_RETRY;
         log_debug("recv from %s: %s", c->peer, strerror(errno));
+        if (c->tls != NULL && tls_got_http(c->tls)) {
+            plain_http_on_tls(c);
+            return READ_DONE;
+        }
+        c->peer_gone = true;
         conn_close(c);
         return READ_DONE;
     }
     if (n == 0) {
+        c->peer_gone = true;
         conn_close(c);             /* the client is gone; a partial head is dropped */
         return READ_DONE;
     }
-    *short_read = c->drained = (size_t)n < room;
+    /* OpenSSL returns a record at a time: only EAGAIN says a TLS socket is dry. */
+    *short_read = c->drained = c->tls == NULL && (size_t)n < room;
     if (body_pending(c)) {
         ssize_t body = skip_body(c, c->buf + c->in_len, (size_t)n);
         if (body < 0) {
@@ -1358,7 +1525,8 @@ static void conn_reject(struct conn *c, int status, int64_t now_ms)
                      status == 503 ? "Retry-After: 1\r\n" : "", (int)blen, body);
     size_t len = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
 
-    if (len > 0 && send(c->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+    /* Over HTTPS only once the handshake is done; else the close says it. */
+    if (len > 0 && (c->tls == NULL || tls_ready(c->tls)) && conn_write(c, msg, len, false) < 0)
         log_debug("send %d to %s: %s", status, c->peer, strerror(errno));
     c->status = status;
     c->body_sent = (uint64_t)blen;
@@ -1369,6 +1537,29 @@ static void conn_reject(struct conn *c, int status, int64_t now_ms)
     log_request(c);
     if (conn_linger(c, now_ms))
         conn_linger_read(c);
+}
+
+/* Job: plain HTTP came to an HTTPS port.  Say so in plain text (the
+ * client speaks HTTP, not TLS), as nginx does, and close. */
+static void plain_http_on_tls(struct conn *c)
+{
+    static const char body[] = "This port speaks HTTPS: use an https:// URL.\n";
+    char msg[256];
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 400 Bad Request\r\nServer: " SERVER_NAME "\r\n"
+                     "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     sizeof body - 1, body);
+
+    if (n > 0 && (size_t)n < sizeof msg &&
+        send(c->fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        log_debug("send 400 to %s: %s", c->peer, strerror(errno));
+    c->status = 400;
+    c->body_sent = sizeof body - 1;
+    c->minor_version = -1;
+    c->method_len = c->target_len = c->referer_len = c->agent_len = 0;
+    log_request(c);
+    linger_in_job(c);
 }
 
 /* Loop, for a connection it owns whose deadline passed. */

@@ -57,10 +57,17 @@ void conn_table_set_pool(struct conn_table *t, struct pool *pool, unsigned queue
  * loop thread.  The caller keeps its own reference for as long as it is set. */
 void conn_table_set_site(struct conn_table *t, struct site *site);
 
-/* Loop thread: a new socket fd (non-blocking) from a listener.  It is
- * handed to the pool at once, since its request has usually arrived with
- * it.  Without a free slot fd is closed. */
-void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, int64_t now_ms);
+/* Loop thread: the TLS context of new HTTPS connections (NULL: none).  The
+ * caller keeps it alive while it is set; connections keep their own. */
+struct tls_ctx;
+void conn_table_set_tls(struct conn_table *t, struct tls_ctx *ctx);
+
+/* Loop thread: a new socket fd (non-blocking) from a listener, HTTPS when
+ * https.  It is handed to the pool at once, since its request (or
+ * ClientHello) has usually arrived with it.  Without a free slot, or
+ * without a TLS context for HTTPS, fd is closed. */
+void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, bool https,
+                 int64_t now_ms);
 
 /* Loop thread: epoll reported events for c (its data.ptr). */
 void conn_on_event(struct conn_table *t, struct conn *c, uint32_t events, int64_t now_ms);

@@ -75,6 +75,10 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->keepalive_timeout = c->keepalive_timeout;
     s->send_timeout = c->send_timeout;
     s->access_log = c->access_log;
+    s->https = c->tls_certificate != NULL && c->tls_certificate[0] != '\0';
+    s->tls_redirect = c->tls_redirect && s->https;
+    s->tls_hsts = c->tls_hsts;
+    s->tls_port = c->ntls_listen > 0 ? conf_listen_port(&c->tls_listen[0]) : 443;
     return s;
 nomem:
     snprintf(err, errlen, "out of memory");

@@ -35,6 +35,10 @@ struct site {
     unsigned keepalive_timeout;
     unsigned send_timeout;
     bool access_log;
+    bool https;                    /* a certificate is configured */
+    bool tls_redirect;             /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts;             /* Strict-Transport-Security max-age; 0: none */
+    unsigned tls_port;             /* for that redirect: the first tls_listen's, or 443 */
 };
 
 /*

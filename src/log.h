@@ -70,6 +70,8 @@ struct log_access {
     size_t referer_len;
     const char *user_agent;        /* NULL when absent */
     size_t user_agent_len;
+    const char *tls_protocol;      /* "TLSv1.3" over HTTPS, NULL over plain HTTP */
+    const char *tls_cipher;
 };
 
 /*

@@ -164,6 +164,8 @@ static struct conf *load_conf(const struct options *o, int *status)
         free(conf);
         return NULL;
     }
+    if (o->test_only && conf->tls_warning[0] != '\0')
+        fprintf(stderr, "tinyhttpd: warning: %s\n", conf->tls_warning);
     if (o->test_only) {
         printf("tinyhttpd: configuration file %s test is successful\n", o->path);
         conf_free(conf);

@@ -59,6 +59,7 @@
 #include "log.h"
 #include "pool.h"
 #include "systemd.h"
+#include "tls.h"
 
 #define MAX_LISTENERS 64
 #define ACCEPT_BATCH 64
@@ -71,6 +72,7 @@
 struct listener {
     enum poll_kind kind;           /* POLL_LISTENER; first, see conn.h */
     int fd;
+    bool https;
     char name[128];
 };
 
@@ -84,6 +86,7 @@ struct server {
     unsigned rejected;             /* 503s not yet logged */
     int64_t rejected_log_ms;       /* when they were last logged */
     struct site *site;
+    struct tls_ctx *tls;           /* for new HTTPS connections, or NULL */
     int watch_fd;                  /* the site's, in the epoll set, or -1 */
     struct pool *pool;
     int epfd;
@@ -158,9 +161,52 @@ fail:
     return -1;
 }
 
+/* The sockets passed by systemd (n of them), which replace the listen keys. */
+static void take_passed_sockets(struct server *s, int n, const bool *https)
+{
+    s->activated = true;
+    for (int i = 0; i < n; i++) {
+        struct listener *l = &s->listeners[s->nlisteners++];
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+
+        l->kind = POLL_LISTENER;
+        l->fd = systemd_listen_fds_start() + i;
+        l->https = https[i];
+        if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
+            snprintf(l->name, sizeof l->name, "fd %d", l->fd);
+        else
+            format_sockaddr((struct sockaddr *)&ss, l->name, sizeof l->name);
+        log_info("listening on %s (fd %d, socket-activated%s)", l->name, l->fd,
+                 l->https ? ", HTTPS" : "");
+    }
+    log_notice("using %d socket%s passed by the service manager; "
+               "the 'listen', 'tls_listen' and 'defer_accept' keys are ignored",
+               n, n == 1 ? "" : "s");
+}
+
+/* Bind the n addresses of list, for HTTPS when https. */
+static int bind_listeners(struct server *s, const struct conf_listen *list, size_t n, bool https,
+                          char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int fd = bind_listener(&list[i], s->conf->defer_accept, err, errlen);
+        if (fd < 0)
+            return -1;
+        struct listener *l = &s->listeners[s->nlisteners++];
+        l->kind = POLL_LISTENER;
+        l->fd = fd;
+        l->https = https;
+        snprintf(l->name, sizeof l->name, "%s", list[i].text);
+        log_info("listening on %s%s", l->name, https ? " (HTTPS)" : "");
+    }
+    return 0;
+}
+
 static int open_listeners(struct server *s, char *err, size_t errlen)
 {
-    int n = systemd_listen_fds(err, errlen);
+    bool https[MAX_LISTENERS] = { false };
+    int n = systemd_listen_fds(https, MAX_LISTENERS, err, errlen);
 
     if (n < 0)
         return -1;
@@ -169,35 +215,42 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
         return -1;
     }
     if (n > 0) {
-        s->activated = true;
-        for (int i = 0; i < n; i++) {
-            struct listener *l = &s->listeners[s->nlisteners++];
-            struct sockaddr_storage ss;
-            l->kind = POLL_LISTENER;
-            socklen_t sl = sizeof ss;
-            l->fd = systemd_listen_fds_start() + i;
-            if (getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
-                snprintf(l->name, sizeof l->name, "fd %d", l->fd);
-            else
-                format_sockaddr((struct sockaddr *)&ss, l->name, sizeof l->name);
-            log_info("listening on %s (fd %d, socket-activated)", l->name, l->fd);
-        }
-        log_notice("using %d socket%s passed by the service manager; "
-                   "the 'listen' and 'defer_accept' keys are ignored",
-                   n, n == 1 ? "" : "s");
+        take_passed_sockets(s, n, https);
         return 0;
     }
-    for (size_t i = 0; i < s->conf->nlisten; i++) {
-        int fd = bind_listener(&s->conf->listen[i], s->conf->defer_accept, err, errlen);
-        if (fd < 0)
-            return -1;
-        struct listener *l = &s->listeners[s->nlisteners++];
-        l->kind = POLL_LISTENER;
-        l->fd = fd;
-        snprintf(l->name, sizeof l->name, "%s", s->conf->listen[i].text);
-        log_info("listening on %s", l->name);
-    }
+    if (bind_listeners(s, s->conf->listen, s->conf->nlisten, false, err, errlen) < 0 ||
+        bind_listeners(s, s->conf->tls_listen, s->conf->ntls_listen, true, err, errlen) < 0)
+        return -1;
     return 0;
+}
+
+/* The TLS context, when a certificate is configured; a listener for HTTPS
+ * needs one.  Built before privileges are dropped, so a key readable by
+ * root only is read. */
+static struct tls_ctx *open_tls(const struct conf *conf, bool needed, char *err, size_t errlen)
+{
+    char msg[512], warn[256];
+    const char *bad;
+
+    if (conf->tls_certificate == NULL || conf->tls_certificate[0] == '\0') {
+        if (needed)
+            snprintf(err, errlen, "an HTTPS socket needs tls_certificate and tls_certificate_key");
+        return NULL;
+    }
+    struct tls_ctx *ctx = tls_ctx_new(conf, msg, sizeof msg, &bad, warn, sizeof warn);
+    if (ctx == NULL)
+        snprintf(err, errlen, "%s: %s", bad, msg);
+    else if (warn[0] != '\0')
+        log_warn("%s", warn);
+    return ctx;
+}
+
+static bool any_https(const struct server *s)
+{
+    for (size_t i = 0; i < s->nlisteners; i++)
+        if (s->listeners[i].https)
+            return true;
+    return false;
 }
 
 struct server *server_new(struct conf *conf, char *err, size_t errlen)
@@ -219,6 +272,10 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
         goto fail;
     s->site = fileserve_site_new(conf, err, errlen);
     if (s->site == NULL)
+        goto fail;
+    err[0] = '\0';
+    s->tls = open_tls(conf, any_https(s), err, errlen);
+    if (s->tls == NULL && err[0] != '\0')
         goto fail;
     return s;
 fail:
@@ -292,7 +349,7 @@ static void accept_some(struct server *s, struct listener *l)
                 return;
             }
         }
-        conn_accept(s->table, fd, (struct sockaddr *)&peer, clock_ms());
+        conn_accept(s->table, fd, (struct sockaddr *)&peer, l->https, clock_ms());
     }
 }
 
@@ -349,43 +406,67 @@ static void watch_site(struct server *s)
     s->watch_fd = fd;
 }
 
+/* What a reload swaps in, built and checked before anything changes. */
+struct next {
+    struct conf *conf;
+    struct site *site;
+    struct tls_ctx *tls;
+};
+
+static int load_next(struct server *s, struct next *n, char *err, size_t errlen)
+{
+    n->conf = calloc(1, sizeof *n->conf);
+    if (n->conf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (conf_load(n->conf, s->conf->path, err, errlen) < 0)
+        goto fail;
+    n->site = fileserve_site_new(n->conf, err, errlen);
+    if (n->site == NULL)
+        goto fail;
+    err[0] = '\0';
+    n->tls = open_tls(n->conf, any_https(s), err, errlen);
+    if (n->tls == NULL && err[0] != '\0')
+        goto fail;
+    return 0;
+fail:
+    fileserve_site_unref(n->site);
+    conf_free(n->conf);
+    free(n->conf);
+    return -1;
+}
+
 static void reload(struct server *s)
 {
     char err[512], changed[256], status[200];
-    struct conf *next = calloc(1, sizeof *next);
+    struct next n = { NULL, NULL, NULL };
 
     systemd_notify_reloading();
     log_notice("got SIGHUP, reloading %s", s->conf->path);
-    if (next == NULL) {
-        log_err("reload failed: out of memory; keeping the running configuration");
-        goto out;
-    }
-    if (conf_load(next, s->conf->path, err, sizeof err) < 0) {
+    if (load_next(s, &n, err, sizeof err) < 0) {
         log_err("reload failed, keeping the running configuration: %s", err);
-        free(next);
         goto out;
     }
-    struct site *site = fileserve_site_new(next, err, sizeof err);
-    if (site == NULL) {
-        log_err("reload failed, keeping the running configuration: %s", err);
-        conf_free(next);
-        free(next);
-        goto out;
-    }
-    conf_keep_restart(next, s->conf, changed, sizeof changed);
+    conf_keep_restart(n.conf, s->conf, changed, sizeof changed);
     if (changed[0] != '\0')
         log_warn("reload: %s changed; this takes effect only after a restart", changed);
     struct site *old = s->site;
-    s->site = site;
-    conn_table_set_site(s->table, site);
+    s->site = n.site;
+    conn_table_set_site(s->table, n.site);
     watch_site(s);                 /* while the old descriptor is still open */
     fileserve_site_retire(old);
     fileserve_site_unref(old);
-    log_set_level(next->log_level);
+    /* Connections in flight keep the old context through their own. */
+    tls_ctx_free(s->tls);
+    s->tls = n.tls;
+    conn_table_set_tls(s->table, n.tls);
+    log_set_level(n.conf->log_level);
     conf_free(s->conf);
     free(s->conf);
-    s->conf = next;
-    log_notice("reloaded %s: document_root %s", next->path, next->document_root);
+    s->conf = n.conf;
+    log_notice("reloaded %s: document_root %s%s", s->conf->path, s->conf->document_root,
+               s->tls ? ", certificate reloaded" : "");
 out:
     status_line(s, status, sizeof status);
     systemd_notify_ready(status);
@@ -538,6 +619,7 @@ static int setup_loop(struct server *s)
         return -1;
     }
     conn_table_set_site(s->table, s->site);
+    conn_table_set_tls(s->table, s->tls);
     if (poll_loop_fds(s) < 0)
         return -1;
     watch_site(s);
@@ -688,6 +770,7 @@ void server_free(struct server *s)
         return;
     pool_free(s->pool);
     conn_table_free(s->table);
+    tls_ctx_free(s->tls);
     close_listeners(s);
     fileserve_site_unref(s->site);
     if (s->epfd >= 0)

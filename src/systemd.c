@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <inttypes.h>
 #include <time.h>
@@ -34,9 +35,24 @@ int systemd_listen_fds_start(void)
     return SD_LISTEN_FDS_START;
 }
 
-int systemd_listen_fds(char *err, size_t errlen)
+/* Whether a socket's FileDescriptorName= says it is for HTTPS. */
+static bool https_name(const char *name)
 {
-    int n = sd_listen_fds(1);
+    return name != NULL && (strncmp(name, "https", 5) == 0 || strncmp(name, "tls", 3) == 0);
+}
+
+int systemd_listen_fds(bool *https, size_t max, char *err, size_t errlen)
+{
+    char **names = NULL;
+    int n = sd_listen_fds_with_names(1, &names);
+    if (n > 0) {
+        for (int i = 0; i < n; i++) {
+            if ((size_t)i < max)
+                https[i] = https_name(names ? names[i] : NULL);
+            free(names ? names[i] : NULL);
+        }
+    }
+    free(names);
     if (n < 0) {
         snprintf(err, errlen, "cannot take sockets from the service manager: %s",
                  strerror(-n));
@@ -124,19 +140,31 @@ int systemd_journal_access(const struct log_access *a, const char *method, const
                            const char *referer, const char *agent)
 {
     const char *version = a->minor_version < 0 ? "" : a->minor_version ? "1.1" : "1.0";
+    char f[14][2300];
+    struct iovec iov[14];
+    int n = 0;
 
-    return sd_journal_send("MESSAGE=%s \"%s %s\" %d %" PRIu64, a->peer, method, target,
-                           a->status, a->bytes,
-                           "PRIORITY=%d", LOG_INFO,
-                           "SYSLOG_IDENTIFIER=tinyhttpd",
-                           "REMOTE_ADDR=%s", a->peer,
-                           "HTTP_METHOD=%s", method,
-                           "HTTP_PATH=%s", target,
-                           "HTTP_VERSION=%s", version,
-                           "HTTP_STATUS=%d", a->status,
-                           "HTTP_BYTES=%" PRIu64, a->bytes,
-                           "DURATION_USEC=%" PRIu64, a->duration_usec,
-                           "HTTP_REFERER=%s", referer,
-                           "HTTP_USER_AGENT=%s", agent,
-                           NULL);
+#define FIELD(...) snprintf(f[n], sizeof f[n], __VA_ARGS__), n++
+    FIELD("MESSAGE=%s \"%s %s\" %d %" PRIu64, a->peer, method, target, a->status, a->bytes);
+    FIELD("PRIORITY=%d", LOG_INFO);
+    FIELD("SYSLOG_IDENTIFIER=tinyhttpd");
+    FIELD("REMOTE_ADDR=%s", a->peer);
+    FIELD("HTTP_METHOD=%s", method);
+    FIELD("HTTP_PATH=%s", target);
+    FIELD("HTTP_VERSION=%s", version);
+    FIELD("HTTP_STATUS=%d", a->status);
+    FIELD("HTTP_BYTES=%" PRIu64, a->bytes);
+    FIELD("DURATION_USEC=%" PRIu64, a->duration_usec);
+    FIELD("HTTP_REFERER=%s", referer);
+    FIELD("HTTP_USER_AGENT=%s", agent);
+    if (a->tls_protocol != NULL) {
+        FIELD("TLS_PROTOCOL=%s", a->tls_protocol);
+        FIELD("TLS_CIPHER=%s", a->tls_cipher ? a->tls_cipher : "-");
+    }
+#undef FIELD
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_base = f[i];
+        iov[i].iov_len = strnlen(f[i], sizeof f[i]);
+    }
+    return sd_journal_sendv(iov, n);
 }

@@ -12,12 +12,14 @@
 
 /*
  * Take the sockets passed by the service manager (sd_listen_fds(3)); the
- * LISTEN_* variables are unset.  Each must be a listening stream socket; it
+ * LISTEN_* variables are unset.  https[i] (for i < max) says whether socket
+ * i is for HTTPS: its FileDescriptorName= (systemd.socket(5)) begins with
+ * "https" or "tls".  Each must be a listening stream socket; it
  * is made non-blocking and close-on-exec.  Returns the number of sockets
  * (their fds are SD_LISTEN_FDS_START..+n-1), 0 when none were passed, or a
  * negative errno with a message in err when one is unusable.
  */
-int systemd_listen_fds(char *err, size_t errlen);
+int systemd_listen_fds(bool *https, size_t max, char *err, size_t errlen);
 
 /* First fd of the passed sockets. */
 int systemd_listen_fds_start(void);
