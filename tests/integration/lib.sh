@@ -635,15 +635,17 @@ trap 'th__err $? "${BASH_SOURCE[0]##*/}:$LINENO" "$BASH_COMMAND"' ERR
 # its first line to its SUMMARY line (a long log's tail may not hold them).
 th_sanitizer_reports() {
     awk -v name="$(basename "$1")" '
-        inrep && ubsan && !/^ / { inrep = 0 }
-        inrep && lines > 400 { print "(report cut after 400 lines)"; inrep = 0 }
+        function done_rep() { print "---- end of sanitizer report " n " ----"; inrep = 0 }
+        inrep && ubsan && !/^ / { done_rep() }
+        inrep && lines > 400 { print "(report cut after 400 lines)"; done_rep() }
         !inrep && /^==[0-9]+==(ERROR|WARNING): [A-Za-z]+Sanitizer|^WARNING: ThreadSanitizer|runtime error:/ {
             inrep = 1; lines = 0; n++
             ubsan = /runtime error:/
             print "---- sanitizer report " n " in " name " (line " NR ") ----"
         }
         inrep { print; lines++ }
-        inrep && /^SUMMARY: / { inrep = 0 }
+        inrep && /^SUMMARY: / { done_rep() }
+        END { if (inrep) done_rep() }
     ' "$1" | cat -v
 }
 
