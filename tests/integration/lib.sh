@@ -50,6 +50,22 @@ TH_BG_RC=
 
 # ---------------------------------------------------------------- reporting
 
+# A check that fails in a subshell (a command substitution, a pipeline)
+# cannot raise TH_FAILS in the test's shell: it leaves a line in this file,
+# which th_done and the EXIT trap count.
+th__subfail() {
+    [ "$BASHPID" = "$$" ] || [ -z "$TH_TMP" ] || echo "$1" >>"$TH_TMP/subshell-fails" 2>/dev/null || true
+}
+
+th__count_subfails() {
+    local n=0
+    if [ -n "$TH_TMP" ] && [ -f "$TH_TMP/subshell-fails" ]; then
+        n=$(wc -l <"$TH_TMP/subshell-fails")
+        rm -f "$TH_TMP/subshell-fails"
+    fi
+    TH_FAILS=$((TH_FAILS + n))
+}
+
 th_ok() {
     TH_CHECKS=$((TH_CHECKS + 1))
     printf 'ok - %s\n' "$1"
@@ -59,6 +75,7 @@ th_ok() {
 th_fail() {
     TH_CHECKS=$((TH_CHECKS + 1))
     TH_FAILS=$((TH_FAILS + 1))
+    th__subfail "$1"
     printf 'FAIL - %s\n' "$1"
     shift
     local l
@@ -139,8 +156,11 @@ th_init() {
     # the interpreter itself, not a wrapper script (pyenv shims cost 0.2 s a call)
     PYTHON3=$("$PYTHON3" -I -S -c 'import sys; print(sys.executable)')
     command -v curl >/dev/null 2>&1 || th_skip "curl not found"
-    mkdir -p "$TOP_BUILDDIR/tests/tmp"
-    TH_TMP=$(mktemp -d "$TOP_BUILDDIR/tests/tmp/$TH_NAME.XXXXXX")
+    # TH_TMPBASE: where the test's directory goes (a test whose daemon drops
+    # privileges sets it to a directory that user can reach)
+    local base=${TH_TMPBASE:-$TOP_BUILDDIR/tests/tmp}
+    mkdir -p "$base"
+    TH_TMP=$(mktemp -d "$base/$TH_NAME.XXXXXX")
     TH_ROOT=$TH_TMP/root
     TH_OUTSIDE=$TH_TMP/outside
     mkdir -p "$TH_ROOT/sub" "$TH_ROOT/noindex" "$TH_ROOT/.well-known/acme-challenge" \
@@ -577,12 +597,17 @@ th__cleanup() {
     done
     [ -z "$TH_DPID" ] || kill -KILL "$TH_DPID" 2>/dev/null
     [ -z "$TH_SUP" ] || { kill -KILL "$TH_SUP" 2>/dev/null; wait "$TH_SUP" 2>/dev/null; }
+    th__count_subfails
     [ "$rc" -ne 0 ] || [ "$TH_FAILS" -eq 0 ] || rc=1
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$TH_TMP" ]; then
         for f in "$TH_TMP"/daemon.*.log "$TH_TMP"/notify.*.log; do
             [ -f "$f" ] || continue
             echo "---- $(basename "$f") (last 150 lines) ----"
             tail -n 150 "$f" | cat -v
+        done
+        for f in "$TH_TMP"/daemon.*.log; do
+            [ -f "$f" ] || continue
+            th_sanitizer_reports "$f"
         done
         echo "---- end of logs ----"
     fi
@@ -601,13 +626,33 @@ set -E
 # A command failing under set -e is a failed test, whatever trap runs next.
 th__err() {
     TH_FAILS=$((TH_FAILS + 1))
+    th__subfail "unexpected: status $1 at $2"
     echo "FAIL - unexpected: status $1 at $2: $3"
 }
 trap 'th__err $? "${BASH_SOURCE[0]##*/}:$LINENO" "$BASH_COMMAND"' ERR
 
+# th_sanitizer_reports LOG: print every sanitizer report in LOG whole, from
+# its first line to its SUMMARY line (a long log's tail may not hold them).
+th_sanitizer_reports() {
+    awk -v name="$(basename "$1")" '
+        function done_rep() { print "---- end of sanitizer report " n " ----"; inrep = 0 }
+        inrep && ubsan && !/^ / { done_rep() }
+        inrep && lines > 400 { print "(report cut after 400 lines)"; done_rep() }
+        !inrep && /^==[0-9]+==(ERROR|WARNING): [A-Za-z]+Sanitizer|^WARNING: ThreadSanitizer|runtime error:/ {
+            inrep = 1; lines = 0; n++
+            ubsan = /runtime error:/
+            print "---- sanitizer report " n " in " name " (line " NR ") ----"
+        }
+        inrep { print; lines++ }
+        inrep && /^SUMMARY: / { done_rep() }
+        END { if (inrep) done_rep() }
+    ' "$1" | cat -v
+}
+
 # th_done: stop a daemon still running, print the tally, exit 0 or 1.
 th_done() {
     [ -z "$TH_DPID" ] || th_stop
+    th__count_subfails
     echo "# $TH_NAME: $TH_CHECKS checks, $TH_FAILS failed"
     [ "$TH_FAILS" -eq 0 ] || exit 1
     exit 0

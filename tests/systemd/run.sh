@@ -34,6 +34,8 @@ mkdir -p "$obj"
     make -s install DESTDIR="$dest/root" >/dev/null
 )
 cp "$srcdir/tests/systemd/in-container.sh" "$dest/"
+# The epoll_wait shim for the failed-event-loop step (same C library inside).
+"${CC:-cc}" -Wall -Wextra -shared -fPIC -o "$dest/epoll_fail.so" "$srcdir/tests/shim/epoll_fail.c" -ldl
 journal="$builddir/tests/systemd-journal.txt"
 # The container's root file system gets the run-time libraries (built once
 # per machine and cached by the sandbox).
