@@ -4,7 +4,6 @@
 # until the loop's next sweep: the daemon's peak resident memory (VmHWM)
 # grows by less than 4 KiB per connection (about 10 KiB when every one of
 # them kept its buffer until the sweep).
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 N=1500
