@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # DAEMON_LINE, DAEMON_CMD: for the callers
 # daemon.sh - the one way tinyhttpd is started by the integration and abuse
 # tests (through tests/integration/lib.sh), by script/robustness (valgrind)
 # and by bench/lib.sh.  Sourced (bash); it defines functions and
