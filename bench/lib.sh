@@ -4,10 +4,16 @@
 # document root, and the configuration and start-up of each server.
 #
 # Sourced, not run.  The caller sets BENCH_DIR, TOP, SERVERS, NO_INSTALL,
-# KEEP, RUN_AS, CORES, POOL, IDLE and KEEPALIVE first.
+# KEEP, RUN_AS, CORES, POOL, IDLE and KEEPALIVE first.  tinyhttpd is started
+# the way the tests start it (tests/integration/daemon.sh: awaited through
+# its READY=1; TINYHTTPD_WRAPPER wraps it), the peers in the background and
+# awaited by polling them.
 # shellcheck shell=bash
 # shellcheck disable=SC2317  # functions called by name or from traps
 # shellcheck disable=SC2034  # variables used by the sourcing script
+
+# shellcheck source=../tests/integration/daemon.sh
+. "$TOP/tests/integration/daemon.sh"
 
 FAILED=0
 BUSY=()                        # background CPU load, label:percent
@@ -58,9 +64,7 @@ as_root() {
 }
 
 # A free TCP port on 127.0.0.1 (the kernel picks it).
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+free_port() { python3 -I -S "$DAEMON_CLIENT" free-port; }
 
 # The PID given and all its descendants.
 tree_pids() {
@@ -150,10 +154,14 @@ start_bg() {                   # start_bg CMD...: run in the background, remembe
 }
 
 # Stop a process we started (TERM, then KILL after 5 s), reap it and
-# forget its PID.
+# forget its PID.  tinyhttpd (DAEMON_PID) is a child of its run-notify.
 stop_pid() {
     local pid=$1 p kept=()
-    if is_our_child "$pid"; then
+    if [ -n "${DAEMON_PID:-}" ] && [ "$pid" = "$DAEMON_PID" ]; then
+        kill -TERM "$pid" 2>/dev/null
+        pid=$DAEMON_SUP
+        daemon_wait_exit 5 || say "tinyhttpd did not stop within 5 s of SIGTERM (killed)"
+    elif is_our_child "$pid"; then
         kill -TERM "$pid" 2>/dev/null
         for _ in $(seq 50); do
             is_our_child "$pid" || break
@@ -451,12 +459,26 @@ start_server() {
     port=$(free_port)
     "conf_$name" "$d" "$port"
     if [ -n "$RUN_USER" ]; then
-        start_bg setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups -- \
-            "${CMD[@]}" >"$d/stdout.log" 2>"$d/stderr.log" </dev/null
+        CMD=(setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups -- "${CMD[@]}")
+    fi
+    if [ "$name" = tinyhttpd ]; then
+        : >"$d/stdout.log"
+        if ! PYTHON3=python3 daemon_spawn "$d/stderr.log" "$d/notify.log" "$d/ctl" 20 "${CMD[@]}"; then
+            say "tinyhttpd could not be started: $DAEMON_LINE"
+            return 1
+        fi
+        STARTED_PIDS+=("$DAEMON_SUP")
+        PID[$name]=$DAEMON_PID
+        if ! daemon_ready 25 >&2; then
+            daemon_reap
+            tail -n 20 "$d/stderr.log" >&2
+            say "tinyhttpd did not report READY=1 (exit status ${DAEMON_EXIT:-none})"
+            return 1
+        fi
     else
         start_bg "${CMD[@]}" >"$d/stdout.log" 2>"$d/stderr.log" </dev/null
+        PID[$name]=$LAST_PID
     fi
-    PID[$name]=$LAST_PID
     PORT[$name]=$port
     for _ in $(seq 100); do
         if ! kill -0 "${PID[$name]}" 2>/dev/null; then

@@ -19,7 +19,6 @@
 # fragmentation over the per-thread malloc arenas, and 4 MiB for the
 # workers' stacks and arenas being touched for the first time.  Once the
 # flood ends, a normal request is answered at once.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 MAXC=200

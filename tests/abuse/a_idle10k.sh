@@ -15,7 +15,6 @@
 # hard limit of at least 20 128 (raised by the test, inherited by the
 # daemon).  With a lower hard limit the test holds as many as fit (at least
 # 5 000, and says so); below that it is skipped.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 # When the client closes all of them at once, every EOF becomes a pool job;

@@ -11,7 +11,6 @@
 # installed; else several python clients.  Once every connection is gone
 # the descriptor count must be exactly the baseline and VmRSS at most
 # AB_LEAK_KIB (default 2 MiB) above it; the thread count is unchanged.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 TOTAL=${AB_LEAK_REQUESTS:-100000}

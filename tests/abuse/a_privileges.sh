@@ -14,7 +14,6 @@
 #  3. a user, or a group, that does not exist, and user = "root": exit 1
 #     with a clear message before READY=1, and a client racing the start
 #     never gets a response.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 [ "$(id -u)" = 0 ] || th_skip "not running as root"

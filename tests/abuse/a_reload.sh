@@ -13,7 +13,6 @@
 # exit status 0 with no unexpected warning.  Under ThreadSanitizer this is
 # the test that exercises the site reference counting between the loop and
 # the workers.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 POOL=3

@@ -9,7 +9,6 @@
 # deadline (3 s after its first byte, not earlier, and at most 1 s later:
 # trickling does not extend the deadline); the thread count stays
 # pool_size + 1 throughout; and afterwards the daemon holds no connection.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 CONNS=${AB_SLOWLORIS_CONNS:-1000}

@@ -20,7 +20,6 @@
 # byte-exact and normal requests must be answered within 1 s (no worker is
 # blocked); afterwards the daemon is alive, holds no connection and no file
 # (descriptor count back to where it was) and still answers.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/abuselib.sh"
 
 POOL=2

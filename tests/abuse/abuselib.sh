@@ -4,8 +4,9 @@
 # The abuse tests reuse the integration harness (tests/integration/lib.sh:
 # th_init, th_conf, th_start, th_bg_*, th_poll, ...; the same environment:
 # TINYHTTPD, TOP_BUILDDIR, srcdir, PYTHON3; exit 0, 1 or 77) and drive the
-# daemon with the hostile clients of tests/abuse/abuse.py.  Everything is on
-# loopback and bounded in time.
+# daemon with the hostile clients of the one test client,
+# tests/integration/client.py.  Everything is on loopback and bounded in
+# time.
 #
 # Under a sanitizer build (ASan keeps freed memory in quarantine and pads
 # every allocation) the resident-memory bounds cannot hold, so they are
@@ -14,7 +15,7 @@
 
 AB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$AB_DIR/../integration/lib.sh"
-AB_CLIENT=$AB_DIR/abuse.py
+AB_CLIENT=$TH_CLIENT         # the one test client, as ab_py and ab_bg run it
 
 # ASan/UBSan/TSan or valgrind builds: memory figures are informational.
 AB_SANITIZED=0

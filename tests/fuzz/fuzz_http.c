@@ -16,12 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ENSURE(cond)                                                                   \
-    do {                                                                               \
-        if (!(cond))                                                                   \
-            __builtin_trap();                                                          \
-    } while (0)
-
 /* p[0..len) lies within buf[0..size) */
 static int within(const char *buf, size_t size, const char *p, size_t len)
 {

@@ -19,12 +19,6 @@
 #include "fuzz.h"
 #include "path.h"
 
-#define CHECK_OR_TRAP(cond)           \
-    do {                              \
-        if (!(cond))                  \
-            __builtin_trap();         \
-    } while (0)
-
 /* Bytes of a decoded path: 0..255, or RAW_SLASH for a '/' that was not an escape. */
 #define RAW_SLASH 0x100
 
@@ -152,38 +146,22 @@ static bool ref_hidden(const char *p)
     return strstr(p, "/.") != NULL;
 }
 
-/*
- * A heap copy of data[0..size) of exactly size bytes, so ASan sees a read past the end (for
- * size 0, glibc and ASan give a unique block with no readable byte).  Not inlined, which
- * keeps gcc -O2 from warning that a 0-byte copy leaves the block "maybe uninitialized".
- */
-static __attribute__((noinline)) char *dup_exact(const uint8_t *data, size_t size)
-{
-    char *p = malloc(size);
-
-    if (p == NULL)
-        abort();
-    if (size > 0)
-        memcpy(p, data, size);
-    return p;
-}
-
 static void check_result(const char *out, ssize_t r)
 {
-    CHECK_OR_TRAP(r >= 1);
-    CHECK_OR_TRAP(out[0] == '/');
-    CHECK_OR_TRAP(strlen(out) == (size_t)r);
-    CHECK_OR_TRAP(strstr(out, "//") == NULL);
-    CHECK_OR_TRAP(strstr(out, "/./") == NULL);
-    CHECK_OR_TRAP(strstr(out, "/../") == NULL);
-    CHECK_OR_TRAP(!(r >= 2 && strcmp(out + r - 2, "/.") == 0));
-    CHECK_OR_TRAP(!(r >= 3 && strcmp(out + r - 3, "/..") == 0));
+    ENSURE(r >= 1);
+    ENSURE(out[0] == '/');
+    ENSURE(strlen(out) == (size_t)r);
+    ENSURE(strstr(out, "//") == NULL);
+    ENSURE(strstr(out, "/./") == NULL);
+    ENSURE(strstr(out, "/../") == NULL);
+    ENSURE(!(r >= 2 && strcmp(out + r - 2, "/.") == 0));
+    ENSURE(!(r >= 3 && strcmp(out + r - 3, "/..") == 0));
     for (ssize_t i = 0; i < r; i++) {
         unsigned char c = (unsigned char)out[i];
 
-        CHECK_OR_TRAP(c >= 0x20 && c != 0x7f && c != '\\');
+        ENSURE(c >= 0x20 && c != 0x7f && c != '\\');
     }
-    CHECK_OR_TRAP(path_is_hidden(out) == ref_hidden(out));
+    ENSURE(path_is_hidden(out) == ref_hidden(out));
 }
 
 static void check_query(const uint8_t *data, size_t size)
@@ -195,13 +173,13 @@ static void check_query(const uint8_t *data, size_t size)
     for (i = 0; i < size && t[i] != '?' && t[i] != '#'; i++)
         ;
     if (i == size || t[i] == '#') {
-        CHECK_OR_TRAP(q == NULL && qlen == 0);
+        ENSURE(q == NULL && qlen == 0);
         return;
     }
-    CHECK_OR_TRAP(q == t + i + 1);
-    CHECK_OR_TRAP(qlen <= size - (i + 1));
-    CHECK_OR_TRAP(memchr(q, '#', qlen) == NULL);
-    CHECK_OR_TRAP(i + 1 + qlen == size || t[i + 1 + qlen] == '#');
+    ENSURE(q == t + i + 1);
+    ENSURE(qlen <= size - (i + 1));
+    ENSURE(memchr(q, '#', qlen) == NULL);
+    ENSURE(i + 1 + qlen == size || t[i + 1 + qlen] == '#');
 }
 
 int fuzz_path(const uint8_t *data, size_t size)
@@ -212,7 +190,7 @@ int fuzz_path(const uint8_t *data, size_t size)
     ssize_t r;
     long rr;
 
-    in = dup_exact(data, size);
+    in = fuzz_dup_exact(data, size);
     big = malloc(big_size);
     ref = malloc(big_size);
     cstr = malloc(size + 1);
@@ -220,12 +198,12 @@ int fuzz_path(const uint8_t *data, size_t size)
         abort();
 
     r = path_normalize(in, size, big, big_size);
-    CHECK_OR_TRAP(r == -400 || r >= 1);
+    ENSURE(r == -400 || r >= 1);
     rr = ref_normalize(data, size, ref);
-    CHECK_OR_TRAP(rr == r);
+    ENSURE(rr == r);
     if (r >= 1) {
         check_result(big, r);
-        CHECK_OR_TRAP(memcmp(big, ref, (size_t)r + 1) == 0);
+        ENSURE(memcmp(big, ref, (size_t)r + 1) == 0);
     }
 
     /* smaller out buffers: the same answer, or -414 exactly when it does not fit */
@@ -238,11 +216,11 @@ int fuzz_path(const uint8_t *data, size_t size)
             abort();
         s = path_normalize(in, size, n > 0 ? small : NULL, n);
         if (r < 0)
-            CHECK_OR_TRAP(s == r);
+            ENSURE(s == r);
         else if ((size_t)r + 1 > n)
-            CHECK_OR_TRAP(s == -414);
+            ENSURE(s == -414);
         else
-            CHECK_OR_TRAP(s == r && memcmp(small, big, (size_t)r + 1) == 0);
+            ENSURE(s == r && memcmp(small, big, (size_t)r + 1) == 0);
         free(small);
     }
 
@@ -251,8 +229,8 @@ int fuzz_path(const uint8_t *data, size_t size)
         again = malloc((size_t)r + 1);
         if (again == NULL)
             abort();
-        CHECK_OR_TRAP(path_normalize(big, (size_t)r, again, (size_t)r + 1) == r);
-        CHECK_OR_TRAP(memcmp(again, big, (size_t)r + 1) == 0);
+        ENSURE(path_normalize(big, (size_t)r, again, (size_t)r + 1) == r);
+        ENSURE(memcmp(again, big, (size_t)r + 1) == 0);
         free(again);
     }
 

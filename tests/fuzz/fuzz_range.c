@@ -20,29 +20,7 @@
 #include "fuzz.h"
 #include "range.h"
 
-#define CHECK_OR_TRAP(cond)           \
-    do {                              \
-        if (!(cond))                  \
-            __builtin_trap();         \
-    } while (0)
-
 #define SENTINEL 0x5a5a5a5a5a5a5a5aULL
-
-/*
- * A heap copy of data[0..size) of exactly size bytes, so ASan sees a read past the end (for
- * size 0, glibc and ASan give a unique block with no readable byte).  Not inlined, which
- * keeps gcc -O2 from warning that a 0-byte copy leaves the block "maybe uninitialized".
- */
-static __attribute__((noinline)) char *dup_exact(const uint8_t *data, size_t size)
-{
-    char *p = malloc(size);
-
-    if (p == NULL)
-        abort();
-    if (size > 0)
-        memcpy(p, data, size);
-    return p;
-}
 
 static enum range_result check_one(const char *v, size_t len, uint64_t size)
 {
@@ -51,17 +29,17 @@ static enum range_result check_one(const char *v, size_t len, uint64_t size)
 
     switch (r) {
     case RANGE_SINGLE:
-        CHECK_OR_TRAP(size > 0);
-        CHECK_OR_TRAP(length >= 1);
-        CHECK_OR_TRAP(first < size);
-        CHECK_OR_TRAP(length <= size - first);
+        ENSURE(size > 0);
+        ENSURE(length >= 1);
+        ENSURE(first < size);
+        ENSURE(length <= size - first);
         break;
     case RANGE_MULTI:
-        CHECK_OR_TRAP(size > 0);
+        ENSURE(size > 0);
         /* fall through */
     case RANGE_NONE:
     case RANGE_UNSATISFIABLE:
-        CHECK_OR_TRAP(first == SENTINEL && length == SENTINEL);
+        ENSURE(first == SENTINEL && length == SENTINEL);
         break;
     default:
         __builtin_trap();
@@ -93,12 +71,12 @@ int fuzz_range(const uint8_t *data, size_t size)
         data += 8;
         size -= 8;
     }
-    v = dup_exact(data, size);
+    v = fuzz_dup_exact(data, size);
 
     r = check_one(v, size, rep_size);
     for (size_t i = 0; i < sizeof(other_sizes) / sizeof(other_sizes[0]); i++)
-        CHECK_OR_TRAP(same_shape(r, check_one(v, size, other_sizes[i])));
-    CHECK_OR_TRAP(range_parse(v, size, rep_size, NULL, NULL) == r);
+        ENSURE(same_shape(r, check_one(v, size, other_sizes[i])));
+    ENSURE(range_parse(v, size, rep_size, NULL, NULL) == r);
 
     free(v);
     return 0;

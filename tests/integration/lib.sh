@@ -5,10 +5,14 @@
 # $TOP_BUILDDIR/tests/tmp, talks to it with client.py (raw sockets) and curl,
 # and exits 0 (pass), 1 (fail) or 77 (skip: a required tool is absent).
 #
-# Readiness comes from sd_notify: client.py run-notify owns the notify socket,
-# starts the daemon, and reports PID / READY / EXIT lines through a FIFO that
-# we read with `read -t`, so no wait here is unbounded and none is a fixed
-# sleep.  Other conditions are polled with a deadline (th_poll).
+# The daemon is started by daemon_spawn (tests/integration/daemon.sh, shared
+# with script/robustness and bench/): readiness comes from sd_notify, through
+# client.py run-notify, which owns the notify socket, starts the daemon, and
+# reports PID / READY / EXIT lines through a FIFO that is read with `read -t`,
+# so no wait here is unbounded and none is a fixed sleep.  Other conditions
+# are polled with a deadline (th_poll).  TINYHTTPD_WRAPPER="valgrind ..." (or
+# strace ...) runs every daemon of the test under that wrapper (see
+# daemon.sh); TH_READY_TIMEOUT is then 60 s unless set.
 #
 # The EXIT trap kills only the processes this test started (by PID), prints
 # the daemon's logs when the test failed, and removes the temporary directory
@@ -23,7 +27,9 @@ TH_NAME=$(basename "$0" .sh)
 : "${TINYHTTPD:=$TOP_BUILDDIR/src/tinyhttpd}"
 : "${PYTHON3:=}"
 [ -n "$PYTHON3" ] || PYTHON3=$(command -v python3 || echo python3)
-TH_CLIENT=$TH_LIBDIR/client.py
+. "$TH_LIBDIR/daemon.sh"
+TH_CLIENT=$DAEMON_CLIENT       # the one test client (tests/integration/client.py)
+if [ -n "${TINYHTTPD_WRAPPER:-}" ]; then TH_READY_TIMEOUT=${TH_READY_TIMEOUT:-60}; fi
 TH_READY_TIMEOUT=${TH_READY_TIMEOUT:-10}
 TH_SETPRIV=$(command -v setpriv || true)
 if [ -n "$TH_SETPRIV" ] && ! "$TH_SETPRIV" --pdeathsig KILL -- true 2>/dev/null; then TH_SETPRIV=; fi
@@ -37,10 +43,8 @@ TH_CONF_EXTRA=()
 TH_NDAEMON=0
 TH_LOG=
 TH_NOTIFY_LOG=
-TH_DPID=          # the daemon (a child of TH_SUP), while it runs
-TH_SUP=           # our client.py run-notify process, while it runs
-TH_CTL=           # fd of the FIFO TH_SUP reports on
-TH_DEXIT=         # exit status of the last daemon
+TH_DPID=          # the daemon, while it runs (DAEMON_PID of daemon.sh)
+TH_DEXIT=         # exit status of the last daemon (DAEMON_EXIT)
 TH_STOP_MS=       # how long the last th_stop / th_wait_exit took
 TH_STDERR_ALLOW=  # ERE of [warning]..[emerg] lines a test expects
 declare -A TH_BG_PID=() TH_BG_FD=()
@@ -120,12 +124,7 @@ th_le() {
 
 # ---------------------------------------------------------------- time
 
-th_now_ms() {
-    local t=${EPOCHREALTIME/./}
-    echo $((10#$t / 1000))
-}
-
-th__secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+th_now_ms() { daemon_now_ms; }
 
 # th_poll SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds or
 # SECONDS (an integer) have passed.
@@ -140,11 +139,7 @@ th_poll() {
 }
 
 # th_readline FD VAR DEADLINE_MS: read one line from FD before the deadline.
-th_readline() {
-    local left=$(($3 - $(th_now_ms)))
-    [ "$left" -gt 0 ] || return 1
-    IFS= read -r -t "$(th__secs "$left")" "$2" <&"$1"
-}
+th_readline() { daemon_readline "$@"; }
 
 # ---------------------------------------------------------------- setup
 
@@ -214,51 +209,44 @@ th__write_conf() {
 # ---------------------------------------------------------------- the daemon
 
 # th_spawn [COMMAND...]: start the daemon (default: $TINYHTTPD -c $TH_CONF)
-# under client.py run-notify, which owns the notify socket; sets TH_DPID,
-# TH_LOG (its stdout and stderr) and TH_NOTIFY_LOG.  Then th_ready.
+# with daemon_spawn; sets TH_DPID, TH_LOG (its stdout and stderr) and
+# TH_NOTIFY_LOG.  Then th_ready.
 th_spawn() {
-    local line='' fifo
     local -a cmd
     if [ $# -gt 0 ]; then cmd=("$@"); else cmd=("$TINYHTTPD" -c "$TH_CONF"); fi
     TH_NDAEMON=$((TH_NDAEMON + 1))
     TH_LOG=$TH_TMP/daemon.$TH_NDAEMON.log
     TH_NOTIFY_LOG=$TH_TMP/notify.$TH_NDAEMON.log
-    fifo=$TH_TMP/ctl.$TH_NDAEMON
     : >"$TH_LOG"
     : >"$TH_NOTIFY_LOG"
-    mkfifo "$fifo"
-    exec {TH_CTL}<>"$fifo"
-    "$PYTHON3" -I -S "$TH_CLIENT" run-notify --log "$TH_LOG" --notify-log "$TH_NOTIFY_LOG" \
-        --timeout "$TH_READY_TIMEOUT" -- "${cmd[@]}" >"$fifo" &
-    TH_SUP=$!
-    TH_DPID=
-    TH_DEXIT=
-    th_readline "$TH_CTL" line $(($(th_now_ms) + 5000)) || true
-    case $line in
-    "PID "*) TH_DPID=${line#PID } ;;
-    *) th__reap; th_fatal "could not start the daemon: ${line:-no answer from run-notify}" "command: ${cmd[*]}" ;;
-    esac
+    if daemon_spawn "$TH_LOG" "$TH_NOTIFY_LOG" "$TH_TMP/ctl.$TH_NDAEMON" "$TH_READY_TIMEOUT" "${cmd[@]}"; then
+        th__sync
+    else
+        th__sync
+        th_fatal "could not start the daemon: ${DAEMON_LINE:-no answer from run-notify}" "command: ${DAEMON_CMD[*]}"
+    fi
+}
+
+th__sync() {
+    TH_DPID=$DAEMON_PID
+    TH_DEXIT=$DAEMON_EXIT
 }
 
 # th_ready: wait for READY=1.  Returns 1 if the daemon exits first (status
 # in TH_DEXIT); fatal if neither happens in time.
 th_ready() {
-    local line='' deadline=$(($(th_now_ms) + (TH_READY_TIMEOUT + 5) * 1000))
-    while th_readline "$TH_CTL" line "$deadline"; do
-        case $line in
-        READY)
-            echo "# daemon $TH_NDAEMON ready: pid $TH_DPID, port $TH_PORT"
-            return 0
-            ;;
-        "EXIT "*)
-            TH_DEXIT=${line#EXIT }
-            th__reap
-            return 1
-            ;;
-        *) echo "# run-notify: $line" ;;
-        esac
-    done
-    th__reap
+    local rc=0
+    daemon_ready $((TH_READY_TIMEOUT + 5)) || rc=$?
+    th__sync
+    case $rc in
+    0)
+        echo "# daemon $TH_NDAEMON ready: pid $TH_DPID, port $TH_PORT"
+        return 0
+        ;;
+    1) return 1 ;;
+    esac
+    daemon_reap
+    th__sync
     th_fatal "daemon did not report READY=1 within ${TH_READY_TIMEOUT}s"
 }
 
@@ -281,39 +269,17 @@ th_start() {
     th_fatal "no free port for the daemon after $attempt attempts"
 }
 
-# Forget the supervisor after it reported EXIT (or kill it), and reap it.
-th__reap() {
-    if [ -n "$TH_SUP" ]; then
-        if [ -z "$TH_DEXIT" ]; then
-            [ -z "$TH_DPID" ] || kill -KILL "$TH_DPID" 2>/dev/null || true
-            kill -KILL "$TH_SUP" 2>/dev/null || true
-        fi
-        wait "$TH_SUP" 2>/dev/null || true
-    fi
-    TH_SUP=
-    TH_DPID=
-    [ -z "$TH_CTL" ] || exec {TH_CTL}<&-
-    TH_CTL=
-}
-
 th_signal() { kill -"$1" "$TH_DPID"; }
 
 # th_wait_exit SECONDS: wait for the daemon to exit; sets TH_DEXIT and
 # TH_STOP_MS (time waited).  Returns 1 (daemon killed) on timeout.
 th_wait_exit() {
-    local t0 line='' deadline
+    local t0 rc=0
     t0=$(th_now_ms)
-    deadline=$((t0 + $1 * 1000))
-    while th_readline "$TH_CTL" line "$deadline"; do
-        case $line in "EXIT "*) TH_DEXIT=${line#EXIT }; break ;; esac
-    done
+    daemon_wait_exit "$1" || rc=$?
     TH_STOP_MS=$(($(th_now_ms) - t0))
-    if [ -z "$TH_DEXIT" ]; then
-        th__reap
-        TH_DEXIT=timeout
-        return 1
-    fi
-    th__reap
+    th__sync
+    return "$rc"
 }
 
 # th_stop [EXPECTED_STATUS] [SECONDS]: SIGTERM, wait for the exit, check the
@@ -595,8 +561,8 @@ th__cleanup() {
         kill -KILL "${TH_BG_PID[$name]}" 2>/dev/null
         wait "${TH_BG_PID[$name]}" 2>/dev/null
     done
-    [ -z "$TH_DPID" ] || kill -KILL "$TH_DPID" 2>/dev/null
-    [ -z "$TH_SUP" ] || { kill -KILL "$TH_SUP" 2>/dev/null; wait "$TH_SUP" 2>/dev/null; }
+    DAEMON_EXIT=
+    daemon_reap
     th__count_subfails
     [ "$rc" -ne 0 ] || [ "$TH_FAILS" -eq 0 ] || rc=1
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$TH_TMP" ]; then

@@ -4,7 +4,6 @@
 # only, wrapping round, and the event loop thread stays unpinned; a daemon
 # started under taskset keeps to its CPUs; a reload that turns it off is
 # warned about and changes nothing.  Requests are served in every case.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -2,7 +2,6 @@
 # t_basic.sh - GET and HEAD of files and directories, response headers, 301,
 # 403/404 (and a custom 404.html), percent-encoded names, the query string,
 # and the access log (combined format, escaped request data).
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

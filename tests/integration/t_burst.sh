@@ -4,7 +4,6 @@
 # until the loop's next sweep: the daemon's peak resident memory (VmHWM)
 # grows by less than 4 KiB per connection (about 10 KiB when every one of
 # them kept its buffer until the sweep).
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 N=1500
@@ -17,26 +16,6 @@ ulimit -n "$want" 2>/dev/null || true
     th_fatal "the open file limit ($(ulimit -n), hard $hard) is too low for $N sockets"
 
 th_init
-cat >"$TH_TMP/burst.py" <<'PY'
-import socket, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
-req = b"GET /file.txt HTTP/1.1\r\nHost: t\r\n\r\n"
-socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
-for s in socks:                  # every request goes out before any answer is read
-    s.sendall(req)
-ok = 0
-for s in socks:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    if data.startswith(b"HTTP/1.1 200 "):
-        ok += 1
-print("READY ok=%d" % ok, flush=True)
-time.sleep(60)                   # hold the connections until killed
-PY
 th_conf 'max_connections = 1900;' 'keepalive_timeout = 60;' 'access_log = false;'
 th_start
 th_get warm /file.txt
@@ -44,7 +23,7 @@ th_expect_status warm 200
 hwm() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$TH_DPID/status"; }
 hwm0=$(hwm)
 
-th_bg_start burst "$PYTHON3" -I -S "$TH_TMP/burst.py" "$TH_PORT" "$N"
+th_bg_start burst "$PYTHON3" -I -S "$TH_CLIENT" burst --port "$TH_PORT" --conns "$N" --hold 60
 th_bg_expect burst '^READY' 30 || true
 th_match "every request of the burst was answered 200" "^READY ok=$N\$" "$TH_BG_LINE"
 hwm1=$(hwm)

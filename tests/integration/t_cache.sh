@@ -12,7 +12,6 @@
 # connections (also pipelined) and on new ones.  Every check comes right
 # after the change, with no sleep: a change made before a request is sent
 # must be seen by that request.  About 5 to 10 s.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -2,7 +2,6 @@
 # t_conditional.sh - conditional requests (RFC 9110 section 13):
 # If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since and their
 # precedence; 304 has no body and keeps the connection in step.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -4,7 +4,6 @@
 # FILE:LINE messages, exit status 1, no start with a bad file (an index
 # that is not one file name among them); a single string for listen;
 # log_level and access_log take effect.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

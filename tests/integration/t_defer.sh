@@ -5,7 +5,6 @@
 # second, is then taken over and closed at header_timeout like any other;
 # one that speaks after the wait is served; a normal request never waits.
 # With defer_accept = 0 the daemon takes a connection over at once.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -3,7 +3,6 @@
 # status (400, 414, 431, 505, 501), a small HTML body naming it, then the
 # server closes the connection (EOF after the response), and the daemon
 # keeps serving new connections.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -2,7 +2,6 @@
 # t_keepalive.sh - persistent connections: curl reuses one, HTTP/1.0 closes
 # unless it asks for keep-alive, "Connection: close" closes, pipelined
 # requests are answered in order, and keepalive_timeout closes idle ones.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

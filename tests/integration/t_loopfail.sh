@@ -5,7 +5,6 @@
 # The failure is injected with an LD_PRELOAD shim (tests/shim/epoll_fail.c,
 # built here with $CC) that fails epoll_wait with EBADF once a trigger file
 # exists; a second run fails it with EINVAL.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 : "${srcdir:=$(cd "$TH_LIBDIR/../.." && pwd)}"

@@ -2,7 +2,6 @@
 # t_methods.sh - methods other than GET and HEAD (405 with Allow, 501 for
 # unknown ones), HEAD never has a body (errors included), and request bodies
 # are consumed so that pipelined requests stay in step.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -5,38 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 
 th_init
-cat >"$TH_TMP/burst.py" <<'PY'
-import socket, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
-socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
-req = b"GET /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
-for s in socks:          # all requests land before the loop's next epoll_wait
-    s.sendall(req)
-counts = {}
-retry_after = 0
-for s in socks:
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    line = data.split(b"\r\n", 1)[0].decode(errors="replace")
-    status = line.split(" ")[1] if line.startswith("HTTP/1.1 ") else "none"
-    counts[status] = counts.get(status, 0) + 1
-    if status == "503" and b"\r\nRetry-After: " in data:
-        retry_after += 1
-    s.close()
-for k in sorted(counts):
-    print("status", k, counts[k])
-print("retry_after", retry_after)
-PY
-
 # --- a full queue: one worker, one queue slot, a burst of 200 requests
 th_conf 'pool_size = 1;' 'queue_size = 1;' 'access_log = false;'
 TH_STDERR_ALLOW='job queue full'
 th_start
-out=$("$PYTHON3" -I -S "$TH_TMP/burst.py" "$TH_PORT" 200)
+out=$("$PYTHON3" -I -S "$TH_CLIENT" burst --port "$TH_PORT" --conns 200 --close)
 echo "$out" | sed 's/^/# /'
 ok=$(awk '$1 == "status" && $2 == "200" { print $3 }' <<<"$out")
 busy=$(awk '$1 == "status" && $2 == "503" { print $3 }' <<<"$out")

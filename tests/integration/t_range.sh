@@ -3,7 +3,6 @@
 # Content-Range and the exact bytes), suffix and open ranges, clamping, 416
 # for unsatisfiable ones, 200 for multiple ranges and invalid syntax,
 # If-Range, and HEAD with Range.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -3,7 +3,6 @@
 # completes byte-exact while new connections are refused, STOPPING=1 is
 # sent, and the exit status is 0; idle keep-alive connections do not delay
 # the exit; shutdown_timeout bounds the wait for a slow client.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

@@ -3,7 +3,6 @@
 # pool_size = 2, 300 idle connections and 100 half-sent request heads held
 # open, a normal GET is still answered within 2 s, and the daemon's thread
 # count does not grow.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 IDLE=300

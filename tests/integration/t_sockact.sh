@@ -3,7 +3,6 @@
 # daemon serves on the sockets it was passed (IPv4, and IPv6 loopback when
 # available), says that its listen key is ignored, and does not bind the
 # configured address.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 SA=

@@ -3,7 +3,6 @@
 # that keeps trickling header bytes still gets 408 at the deadline and is
 # closed, while other clients are served; a connection that sends nothing
 # is closed too.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init

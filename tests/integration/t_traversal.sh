@@ -4,7 +4,6 @@
 # absolute form, and symlinks that point outside; hidden files are refused
 # except under /.well-known/.  Raw sockets (and curl --path-as-is), since
 # clients normalise paths.
-if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 th_init
