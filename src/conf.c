@@ -86,13 +86,13 @@ struct load;
 struct key {
     const char *name;
     enum key_kind kind;
-    size_t offset;              /* of the field in struct conf */
-    size_t count_offset;        /* KIND_LISTEN: of the number of addresses */
-    long long min, max;         /* KIND_UINT: the inclusive range */
-    long long def_num;          /* KIND_UINT, KIND_BOOL, KIND_LEVEL, KIND_TARGET */
-    const char *def_str;        /* KIND_STR, KIND_LISTEN; NULL: the key is required */
-    const char *choices;        /* KIND_LEVEL, KIND_TARGET: the names listed in errors */
-    bool reloadable;            /* false: restart-only, key_keep carries it over */
+    size_t offset;       /* of the field in struct conf */
+    size_t count_offset; /* KIND_LISTEN: of the number of addresses */
+    long long min, max;  /* KIND_UINT: the inclusive range */
+    long long def_num;   /* KIND_UINT, KIND_BOOL, KIND_LEVEL, KIND_TARGET */
+    const char *def_str; /* KIND_STR, KIND_LISTEN; NULL: the key is required */
+    const char *choices; /* KIND_LEVEL, KIND_TARGET: the names listed in errors */
+    bool reloadable;     /* false: restart-only, key_keep carries it over */
     /* Extra validation of a KIND_STR value; 0 or -1 after writing the error. */
     int (*check)(struct load *ld, const struct key *k, const config_setting_t *s,
                  const char *value);
@@ -100,9 +100,9 @@ struct key {
 
 /* The state of one conf_load: where errors go and how file names print. */
 struct load {
-    const char *path;           /* the main file, as passed */
-    char dir[PATH_MAX];         /* its directory: libconfig's include dir */
-    char name[2 * PATH_MAX];    /* scratch: an included file's printable name */
+    const char *path;        /* the main file, as passed */
+    char dir[PATH_MAX];      /* its directory: libconfig's include dir */
+    char name[2 * PATH_MAX]; /* scratch: an included file's printable name */
     char *err;
     size_t errlen;
 };
@@ -121,27 +121,37 @@ static int check_protocols(struct load *ld, const struct key *k, const config_se
 
 /* Each key is named after its field in struct conf. */
 #define KEY_LISTEN(field, count, lo, def, when)                                      \
-    { .name = #field, .kind = KIND_LISTEN, .offset = offsetof(struct conf, field),  \
-      .count_offset = offsetof(struct conf, count), .min = (lo), .def_str = (def),  \
-      .reloadable = (when) }
-#define KEY_UINT(field, lo, hi, def, when)                                           \
-    { .name = #field, .kind = KIND_UINT, .offset = offsetof(struct conf, field),    \
-      .min = (lo), .max = (hi), .def_num = (def), .reloadable = (when) }
-#define KEY_BOOL(field, def, when)                                                   \
-    { .name = #field, .kind = KIND_BOOL, .offset = offsetof(struct conf, field),    \
-      .def_num = (def), .reloadable = (when) }
-#define KEY_STR(field, def, chk, when)                                               \
-    { .name = #field, .kind = KIND_STR, .offset = offsetof(struct conf, field),     \
-      .def_str = (def), .check = (chk), .reloadable = (when) }
-#define KEY_NAMED(field, knd, def, names, when)                                      \
-    { .name = #field, .kind = (knd), .offset = offsetof(struct conf, field),        \
-      .def_num = (def), .choices = (names), .reloadable = (when) }
+    {                                                                                \
+        .name = #field, .kind = KIND_LISTEN, .offset = offsetof(struct conf, field), \
+        .count_offset = offsetof(struct conf, count), .min = (lo), .def_str = (def), \
+        .reloadable = (when)                                                         \
+    }
+#define KEY_UINT(field, lo, hi, def, when)                                                      \
+    {                                                                                           \
+        .name = #field, .kind = KIND_UINT, .offset = offsetof(struct conf, field), .min = (lo), \
+        .max = (hi), .def_num = (def), .reloadable = (when)                                     \
+    }
+#define KEY_BOOL(field, def, when)                                                 \
+    {                                                                              \
+        .name = #field, .kind = KIND_BOOL, .offset = offsetof(struct conf, field), \
+        .def_num = (def), .reloadable = (when)                                     \
+    }
+#define KEY_STR(field, def, chk, when)                                            \
+    {                                                                             \
+        .name = #field, .kind = KIND_STR, .offset = offsetof(struct conf, field), \
+        .def_str = (def), .check = (chk), .reloadable = (when)                    \
+    }
+#define KEY_NAMED(field, knd, def, names, when)                                                  \
+    {                                                                                            \
+        .name = #field, .kind = (knd), .offset = offsetof(struct conf, field), .def_num = (def), \
+        .choices = (names), .reloadable = (when)                                                 \
+    }
 
 /* In logical order: the order of conf/tinyhttpd.conf and of conf_keep_restart's names. */
 static const struct key keys[] = {
     KEY_LISTEN(listen, nlisten, 1, "0.0.0.0:80", RESTART),
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
-    KEY_STR(document_root, NULL, check_docroot, RELOAD),        /* NULL: required */
+    KEY_STR(document_root, NULL, check_docroot, RELOAD), /* NULL: required */
     KEY_UINT(pool_size, 1, 1024, 4, RESTART),
     KEY_BOOL(cpu_affinity, false, RESTART),
     KEY_UINT(queue_size, 1, 1048576, 1024, RESTART),
@@ -174,7 +184,7 @@ static const struct {
     const char *name;
     int level;
 } level_names[] = {
-    { "err", LOG_ERR },     { "error", LOG_ERR },   { "warning", LOG_WARNING },
+    { "err", LOG_ERR },      { "error", LOG_ERR },     { "warning", LOG_WARNING },
     { "warn", LOG_WARNING }, { "notice", LOG_NOTICE }, { "info", LOG_INFO },
     { "debug", LOG_DEBUG },
 };
@@ -269,9 +279,9 @@ fail_at(struct load *ld, const char *file, unsigned line, const char *fmt, ...)
 }
 
 /* The same, at a setting's line and file. */
-#define fail_setting(ld, s, ...)                                                    \
-    fail_at((ld), file_name((ld), config_setting_source_file(s)),                   \
-            config_setting_source_line(s), __VA_ARGS__)
+#define fail_setting(ld, s, ...)                                                                 \
+    fail_at((ld), file_name((ld), config_setting_source_file(s)), config_setting_source_line(s), \
+            __VA_ARGS__)
 
 /* ------------------------------------------------------------------ checks */
 
@@ -336,8 +346,10 @@ static int check_protocols(struct load *ld, const struct key *k, const config_se
     if (n > 0)
         return 0;
 bad:
-    fail_setting(ld, s, "'%s' must name TLSv1.2, TLSv1.3 or both (older protocols cannot be "
-                 "enabled): '%s'", k->name, value);
+    fail_setting(ld, s,
+                 "'%s' must name TLSv1.2, TLSv1.3 or both (older protocols cannot be "
+                 "enabled): '%s'",
+                 k->name, value);
     return -1;
 }
 
@@ -416,7 +428,7 @@ int conf_parse_listen(const char *text, struct conf_listen *l)
         memcpy(host, text, host_len);
         host[host_len] = '\0';
         family = AF_INET;
-        port_text = colon + 1;      /* a second ':' ("::1:80") fails parse_port */
+        port_text = colon + 1; /* a second ':' ("::1:80") fails parse_port */
     } else {
         strcpy(host, "*");
         family = AF_INET;
@@ -477,8 +489,8 @@ static int set_listen(struct load *ld, struct conf *c, const struct key *k,
 
     *count = 0;
     for (i = 0; i < n; i++) {
-        const config_setting_t *e = type == CONFIG_TYPE_STRING
-                                        ? s : config_setting_get_elem(s, (unsigned)i);
+        const config_setting_t *e =
+            type == CONFIG_TYPE_STRING ? s : config_setting_get_elem(s, (unsigned)i);
         const char *text;
 
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
@@ -525,8 +537,7 @@ static const char *get_string(struct load *ld, const struct key *k, const config
     return config_setting_get_string(s);
 }
 
-static int set_one(struct load *ld, struct conf *c, const struct key *k,
-                   const config_setting_t *s)
+static int set_one(struct load *ld, struct conf *c, const struct key *k, const config_setting_t *s)
 {
     const char *str;
     long long v;
@@ -641,8 +652,7 @@ static int check_includes(struct load *ld, FILE *f, const char *file, int depth)
         if (stat(inc, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            fail_at(ld, file, lineno, "cannot open include file '%s': %s", name,
-                    strerror(EISDIR));
+            fail_at(ld, file, lineno, "cannot open include file '%s': %s", name, strerror(EISDIR));
             rc = -1;
         } else if (depth + 1 < INCLUDE_DEPTH_MAX && (sub = fopen(inc, "r")) != NULL) {
             /* Printed as libconfig prints it: relative to the include dir. */
@@ -675,7 +685,7 @@ void conf_defaults(struct conf *c)
             *field_bool(c, k) = k->def_num != 0;
             break;
         case KIND_STR:
-            *field_str(c, k) = (char *)k->def_str;      /* see "String ownership" */
+            *field_str(c, k) = (char *)k->def_str; /* see "String ownership" */
             break;
         case KIND_LEVEL:
             *field_int(c, k) = (int)k->def_num;
@@ -759,8 +769,8 @@ static int parse_file(struct load *ld, config_t *cfg, FILE *f)
     if (config_read(cfg, f) == CONFIG_TRUE)
         return 0;
     fail_at(ld, file_name(ld, config_error_file(cfg)),
-            config_error_type(cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(cfg) : 0,
-            "%s", config_error_text(cfg));
+            config_error_type(cfg) == CONFIG_ERR_PARSE ? (unsigned)config_error_line(cfg) : 0, "%s",
+            config_error_text(cfg));
     return -1;
 }
 
@@ -829,8 +839,8 @@ static int check_tls(struct load *ld, config_t *cfg, struct conf *c)
             }
         }
     }
-    struct tls_ctx *ctx = tls_ctx_new(c, msg, sizeof msg, &bad, c->tls_warning,
-                                      sizeof c->tls_warning);
+    struct tls_ctx *ctx =
+        tls_ctx_new(c, msg, sizeof msg, &bad, c->tls_warning, sizeof c->tls_warning);
     if (ctx == NULL) {
         fail_key(ld, cfg, bad, msg);
         return -1;
@@ -997,7 +1007,7 @@ static void restart_changes(const struct conf *a, const struct conf *b, char *bu
             continue;
         n = snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "", keys[i].name);
         if (n < 0 || (size_t)n >= len - used) {
-            buf[used] = '\0';           /* never a cut-off name */
+            buf[used] = '\0'; /* never a cut-off name */
             return;
         }
         used += (size_t)n;

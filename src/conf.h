@@ -19,43 +19,43 @@
 struct conf_listen {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    char text[64];                 /* as written: "127.0.0.1:8080", "[::1]:80" */
+    char text[64]; /* as written: "127.0.0.1:8080", "[::1]:80" */
 };
 
 enum conf_log_target { CONF_LOG_AUTO, CONF_LOG_STDERR, CONF_LOG_JOURNAL };
 
 struct conf {
-    char *path;                    /* the file this came from */
+    char *path; /* the file this came from */
     struct conf_listen listen[CONF_MAX_LISTEN];
     size_t nlisten;
-    struct conf_listen tls_listen[CONF_MAX_LISTEN];    /* HTTPS; none by default */
+    struct conf_listen tls_listen[CONF_MAX_LISTEN]; /* HTTPS; none by default */
     size_t ntls_listen;
-    char *document_root;           /* an existing directory, as written */
-    char *index;                   /* index file name, no '/' */
-    char *mime_types;              /* mime.types file; "" for built-in only */
-    char *user;                    /* privileges dropped to when started as root */
+    char *document_root; /* an existing directory, as written */
+    char *index;         /* index file name, no '/' */
+    char *mime_types;    /* mime.types file; "" for built-in only */
+    char *user;          /* privileges dropped to when started as root */
     char *group;
-    unsigned defer_accept;         /* seconds TCP_DEFER_ACCEPT waits for data; 0: off */
-    unsigned pool_size;            /* worker threads */
-    bool cpu_affinity;             /* pin worker i to the i-th allowed CPU */
-    unsigned queue_size;           /* jobs waiting for a worker */
+    unsigned defer_accept; /* seconds TCP_DEFER_ACCEPT waits for data; 0: off */
+    unsigned pool_size;    /* worker threads */
+    bool cpu_affinity;     /* pin worker i to the i-th allowed CPU */
+    unsigned queue_size;   /* jobs waiting for a worker */
     unsigned max_connections;
-    unsigned max_header_size;      /* bytes; larger heads get 414/431 */
-    unsigned header_timeout;       /* seconds for a whole request head */
-    unsigned keepalive_timeout;    /* seconds idle between requests; 0: no keep-alive */
-    unsigned send_timeout;         /* seconds without progress sending a response */
-    unsigned shutdown_timeout;     /* seconds to finish requests on SIGTERM */
-    int log_level;                 /* LOG_ERR .. LOG_DEBUG (syslog.h) */
+    unsigned max_header_size;   /* bytes; larger heads get 414/431 */
+    unsigned header_timeout;    /* seconds for a whole request head */
+    unsigned keepalive_timeout; /* seconds idle between requests; 0: no keep-alive */
+    unsigned send_timeout;      /* seconds without progress sending a response */
+    unsigned shutdown_timeout;  /* seconds to finish requests on SIGTERM */
+    int log_level;              /* LOG_ERR .. LOG_DEBUG (syslog.h) */
     enum conf_log_target log_target;
     bool access_log;
-    char *tls_certificate;         /* PEM: the certificate, then its chain; "" if none */
-    char *tls_certificate_key;     /* PEM private key; "" if none */
-    char *tls_protocols;           /* "TLSv1.2 TLSv1.3" or either one */
-    char *tls_ciphers;             /* OpenSSL cipher list for TLS 1.2 */
-    bool tls_session_tickets;      /* resumption by stateless tickets */
-    bool tls_redirect;             /* plain-HTTP requests get a 301 to https:// */
-    unsigned tls_hsts;             /* Strict-Transport-Security max-age; 0: not sent */
-    char tls_warning[256];         /* set by conf_load: the certificate expires soon */
+    char *tls_certificate;     /* PEM: the certificate, then its chain; "" if none */
+    char *tls_certificate_key; /* PEM private key; "" if none */
+    char *tls_protocols;       /* "TLSv1.2 TLSv1.3" or either one */
+    char *tls_ciphers;         /* OpenSSL cipher list for TLS 1.2 */
+    bool tls_session_tickets;  /* resumption by stateless tickets */
+    bool tls_redirect;         /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts;         /* Strict-Transport-Security max-age; 0: not sent */
+    char tls_warning[256];     /* set by conf_load: the certificate expires soon */
 };
 
 /* Fill c with every default; document_root and path are NULL.  String

@@ -70,102 +70,102 @@
 #include "pool.h"
 #include "tls.h"
 
-#define OUT_CAP_EXTRA 2048         /* head fields and built-in bodies, beyond the target */
-#define HEAD_ROOM 1024             /* the longest head of a file response */
-#define LINGER_MS 5000             /* how long a closing connection is drained */
-#define TRIM_AT_CONNECTIONS 256    /* above this many open, idle buffers go back at once */
-#define SEND_SLICE (4u << 20)      /* bytes one job sends before yielding the worker */
-#define DISCARD_MAX (64u << 10)    /* larger request bodies close the connection instead */
+#define OUT_CAP_EXTRA 2048      /* head fields and built-in bodies, beyond the target */
+#define HEAD_ROOM 1024          /* the longest head of a file response */
+#define LINGER_MS 5000          /* how long a closing connection is drained */
+#define TRIM_AT_CONNECTIONS 256 /* above this many open, idle buffers go back at once */
+#define SEND_SLICE (4u << 20)   /* bytes one job sends before yielding the worker */
+#define DISCARD_MAX (64u << 10) /* larger request bodies close the connection instead */
 #define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
 
 enum conn_owner { CONN_FREE, CONN_LOOP, CONN_JOB, CONN_JOB_EVENT };
 
 enum conn_state {
-    CONN_READ,                     /* waiting for (more of) a request head or body */
-    CONN_SEND,                     /* a response is partly written */
-    CONN_LINGER,                   /* closing: our side shut, draining what the client sends */
+    CONN_READ,   /* waiting for (more of) a request head or body */
+    CONN_SEND,   /* a response is partly written */
+    CONN_LINGER, /* closing: our side shut, draining what the client sends */
 };
 
 struct conn {
-    enum poll_kind kind;           /* POLL_CONN; first, see conn.h */
-    atomic_int owner;              /* enum conn_owner */
-    atomic_bool event_in;          /* the CONN_JOB_EVENT event was input (see serve()) */
+    enum poll_kind kind;  /* POLL_CONN; first, see conn.h */
+    atomic_int owner;     /* enum conn_owner */
+    atomic_bool event_in; /* the CONN_JOB_EVENT event was input (see serve()) */
     int fd;
-    struct tls_conn *tls;          /* HTTPS, or NULL */
-    bool tls_want_out;             /* TLS waits for output space, not input */
-    uint32_t tls_piece;            /* file bytes in the out buffer, not yet written */
-    bool peer_gone;                /* the client closed or reset: no close_notify */
+    struct tls_conn *tls; /* HTTPS, or NULL */
+    bool tls_want_out;    /* TLS waits for output space, not input */
+    uint32_t tls_piece;   /* file bytes in the out buffer, not yet written */
+    bool peer_gone;       /* the client closed or reset: no close_notify */
     enum conn_state state;
-    bool registered;               /* added to epoll (it is not until it first waits) */
-    bool armed_out;                /* epoll also reports output space */
-    bool drained;                  /* the last read emptied the socket */
-    unsigned index;                /* slot in the table */
+    bool registered; /* added to epoll (it is not until it first waits) */
+    bool armed_out;  /* epoll also reports output space */
+    bool drained;    /* the last read emptied the socket */
+    unsigned index;  /* slot in the table */
     struct conn_table *table;
-    struct site *site;             /* reference held while open */
-    int64_t deadline_ms;           /* monotonic; meaningful while parked */
+    struct site *site;   /* reference held while open */
+    int64_t deadline_ms; /* monotonic; meaningful while parked */
     int64_t accepted_ms;
 
     /* request input: the head being read, then kept until its response is done */
-    char *buf;                     /* in (max_header_size) followed by out */
+    char *buf; /* in (max_header_size) followed by out */
     uint32_t in_len;
-    uint32_t parse_last;           /* in_len at the previous incomplete parse */
-    uint32_t head_len;             /* bytes of the head being answered, 0 if none */
-    uint64_t discard;              /* Content-Length body bytes still to drop */
-    bool chunked_body;             /* a chunked body is being dropped (chunked) */
+    uint32_t parse_last; /* in_len at the previous incomplete parse */
+    uint32_t head_len;   /* bytes of the head being answered, 0 if none */
+    uint64_t discard;    /* Content-Length body bytes still to drop */
+    bool chunked_body;   /* a chunked body is being dropped (chunked) */
     struct http_chunked chunked;
-    int64_t head_start_us;         /* first byte of the current head; 0: none yet */
-    unsigned requests;             /* answered on this connection */
+    int64_t head_start_us; /* first byte of the current head; 0: none yet */
+    unsigned requests;     /* answered on this connection */
 
     /* response output */
     uint32_t out_len, out_off;
-    uint32_t inline_len;           /* bytes at the end of out that are body */
+    uint32_t inline_len; /* bytes at the end of out that are body */
     int file_fd;
     uint64_t file_off, file_end;
     uint64_t body_sent;
     int status;
     bool keep_alive;
-    bool linger_after;             /* close by lingering (unread input may remain) */
+    bool linger_after; /* close by lingering (unread input may remain) */
     bool head_only;
-    int8_t minor_version;          /* -1: the request line did not parse */
+    int8_t minor_version; /* -1: the request line did not parse */
 
     /* the request being answered, for the access log (offsets into buf) */
     uint16_t method_off, method_len;
     uint16_t target_off, target_len;
-    uint16_t referer_off, referer_len;     /* len 0: absent */
+    uint16_t referer_off, referer_len; /* len 0: absent */
     uint16_t agent_off, agent_len;
 
     char peer[INET6_ADDRSTRLEN];
-    struct conn *next_retry;       /* loop-private list of jobs the full queue refused */
-    bool retry_queued;             /* on that list (and not armed in epoll) */
-    bool from_event;               /* the job was started by an epoll event (serve()) */
+    struct conn *next_retry; /* loop-private list of jobs the full queue refused */
+    bool retry_queued;       /* on that list (and not armed in epoll) */
+    bool from_event;         /* the job was started by an epoll event (serve()) */
 };
 
 struct conn_table {
     int epfd;
-    int wake_fd;                   /* eventfd that wakes the loop */
+    int wake_fd; /* eventfd that wakes the loop */
     struct pool *pool;
-    unsigned queue_size;           /* the pool's, for messages */
+    unsigned queue_size; /* the pool's, for messages */
     unsigned max_header_size;
-    unsigned capacity;             /* max_connections */
-    struct conn *slots;            /* capacity slots, allocated once */
-    pthread_mutex_t free_lock;     /* guards free_stack and free_top */
+    unsigned capacity;         /* max_connections */
+    struct conn *slots;        /* capacity slots, allocated once */
+    pthread_mutex_t free_lock; /* guards free_stack and free_top */
     unsigned *free_stack;
     unsigned free_top;
-    atomic_uint active;            /* open connections */
-    atomic_bool stopping;          /* shutting down: no more keep-alive */
-    atomic_bool forced;            /* shutdown timeout passed: close everything now */
-    atomic_bool wake_on_close;     /* the loop wants to hear of every close */
-    atomic_ulong requests;         /* responses completed */
-    atomic_ulong bytes;            /* body bytes sent */
+    atomic_uint active;        /* open connections */
+    atomic_bool stopping;      /* shutting down: no more keep-alive */
+    atomic_bool forced;        /* shutdown timeout passed: close everything now */
+    atomic_bool wake_on_close; /* the loop wants to hear of every close */
+    atomic_ulong requests;     /* responses completed */
+    atomic_ulong bytes;        /* body bytes sent */
 
     /* loop thread only */
-    struct tls_ctx *tls_ctx;       /* new HTTPS connections' context */
-    unsigned high_water;           /* slots [0, high_water) have been used */
-    struct site *site;             /* where connections between requests move */
-    struct conn *retry_head;       /* connections the full queue refused, to resubmit */
+    struct tls_ctx *tls_ctx; /* new HTTPS connections' context */
+    unsigned high_water;     /* slots [0, high_water) have been used */
+    struct site *site;       /* where connections between requests move */
+    struct conn *retry_head; /* connections the full queue refused, to resubmit */
     struct conn *retry_tail;
-    unsigned rejected;             /* 503s not yet logged */
-    int64_t rejected_log_ms;       /* when they were last logged */
+    unsigned rejected;       /* 503s not yet logged */
+    int64_t rejected_log_ms; /* when they were last logged */
 };
 
 enum send_result { SEND_DONE, SEND_AGAIN, SEND_YIELD, SEND_ERROR };
@@ -319,8 +319,8 @@ static void format_peer(char *out, size_t len, const struct sockaddr *peer)
 /* Loop thread: a free slot for fd, owned by the loop and not yet in epoll
  * (the job adds it only if it has to wait).  NULL, with fd closed, when no
  * slot is free. */
-static struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer,
-                              bool https, int64_t now_ms)
+static struct conn *conn_open(struct conn_table *t, int fd, const struct sockaddr *peer, bool https,
+                              int64_t now_ms)
 {
     struct tls_conn *tls = NULL;
     unsigned idx;
@@ -332,7 +332,7 @@ static struct conn *conn_open(struct conn_table *t, int fd, const struct sockadd
         return NULL;
     }
 
-    pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
+    pthread_mutex_lock(&t->free_lock); /* free_stack/free_top */
     if (t->free_top == 0) {
         pthread_mutex_unlock(&t->free_lock);
         tls_conn_free(tls);
@@ -344,7 +344,7 @@ static struct conn *conn_open(struct conn_table *t, int fd, const struct sockadd
 
     /* The slot is FREE: no other thread touches it (table above). */
     struct conn *c = &t->slots[idx];
-    memset(c, 0, sizeof *c);       /* conn_close left no buffer behind */
+    memset(c, 0, sizeof *c); /* conn_close left no buffer behind */
     c->kind = POLL_CONN;
     c->fd = fd;
     c->tls = tls;
@@ -388,7 +388,7 @@ static void conn_close(struct conn *c)
     c->site = NULL;
     atomic_store_explicit(&c->owner, CONN_FREE, memory_order_release);
 
-    pthread_mutex_lock(&t->free_lock);     /* free_stack/free_top */
+    pthread_mutex_lock(&t->free_lock); /* free_stack/free_top */
     t->free_stack[t->free_top++] = c->index;
     pthread_mutex_unlock(&t->free_lock);
 
@@ -467,7 +467,7 @@ static void retry_push(struct conn_table *t, struct conn *c)
 static void reject_busy(struct conn_table *t, struct conn *c, int64_t now)
 {
     if (conn_is_gone(c)) {
-        conn_close(c);             /* nobody to answer: the client left */
+        conn_close(c); /* nobody to answer: the client left */
         return;
     }
     /* One line a second at most, however hard the flood. */
@@ -509,7 +509,7 @@ static void dispatch(struct conn_table *t, struct conn *c, bool from_event, int6
     if (c->state == CONN_READ)
         reject_busy(t, c, now);
     else
-        retry_push(t, c);          /* a response is under way: it must go on */
+        retry_push(t, c); /* a response is under way: it must go on */
 }
 
 void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, bool https,
@@ -1110,7 +1110,7 @@ static enum send_result send_file(struct conn *c)
         if (atomic_load_explicit(&c->table->forced, memory_order_relaxed))
             return SEND_ERROR;
         if (slice >= SEND_SLICE)
-            return SEND_YIELD;     /* let other connections have the worker */
+            return SEND_YIELD; /* let other connections have the worker */
         off_t off = (off_t)c->file_off;
         size_t want = c->file_end - c->file_off;
         if (want > (1u << 20))
@@ -1176,7 +1176,7 @@ static enum send_result send_some(struct conn *c)
     enum send_result r = send_head(c);
     if (r != SEND_DONE)
         return r;
-    c->body_sent += c->tls_piece;  /* a piece of the file that had to wait */
+    c->body_sent += c->tls_piece; /* a piece of the file that had to wait */
     c->tls_piece = 0;
     return c->tls != NULL ? send_file_tls(c) : send_file(c);
 }
@@ -1229,8 +1229,8 @@ static ssize_t skip_body(struct conn *c, const char *p, size_t n)
     if (!c->chunked_body)
         return 0;
     bool done = false;
-    ssize_t used = http_chunked_skip(&c->chunked, p, n, DISCARD_MAX, c->table->max_header_size,
-                                     &done);
+    ssize_t used =
+        http_chunked_skip(&c->chunked, p, n, DISCARD_MAX, c->table->max_header_size, &done);
     if (used < 0) {
         log_debug("%s sent a malformed or too large chunked body; closing", c->peer);
         return -1;
@@ -1341,7 +1341,7 @@ static bool send_and_finish(struct conn *c)
             if (conn_park(c, clock_ms() + (int64_t)c->site->send_timeout * 1000,
                           waits_for_output(c, true)))
                 return false;
-            break;                 /* an event came meanwhile: try again */
+            break; /* an event came meanwhile: try again */
         case SEND_YIELD:
             /* The socket still takes data, so no event would wake a parked
              * connection: queue it behind the others instead (or, with the
@@ -1372,9 +1372,9 @@ static void fail_head(struct conn *c, int status)
 }
 
 enum read_result {
-    READ_GOT,                      /* new bytes of a head are in the buffer */
-    READ_RETRY,                    /* nothing new for the parser: go round again */
-    READ_DONE,                     /* c was parked or closed: the job is over */
+    READ_GOT,   /* new bytes of a head are in the buffer */
+    READ_RETRY, /* nothing new for the parser: go round again */
+    READ_DONE,  /* c was parked or closed: the job is over */
 };
 
 /* Read what the socket has after the buffered input. */
@@ -1399,7 +1399,7 @@ static enum read_result read_more(struct conn *c, bool *first, bool *short_read)
     }
     if (n == 0) {
         c->peer_gone = true;
-        conn_close(c);             /* the client is gone; a partial head is dropped */
+        conn_close(c); /* the client is gone; a partial head is dropped */
         return READ_DONE;
     }
     /* OpenSSL returns a record at a time: only EAGAIN says a TLS socket is dry. */
@@ -1572,7 +1572,7 @@ static void conn_expire(struct conn *c, int64_t now_ms)
     if (c->state == CONN_SEND) {
         log_info("%s read nothing for %u s; closing the connection", c->peer,
                  c->site->send_timeout);
-        log_request(c);            /* the response, as far as it went */
+        log_request(c); /* the response, as far as it went */
     }
     conn_close(c);
 }

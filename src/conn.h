@@ -26,7 +26,7 @@ struct pool;
 struct site;
 
 enum poll_kind {
-    POLL_CONN = 1,                 /* a struct conn */
+    POLL_CONN = 1, /* a struct conn */
     POLL_LISTENER,
     POLL_SIGNAL,
     POLL_WAKE,
@@ -92,8 +92,8 @@ void conn_table_stop(struct conn_table *t, bool forced);
  * for the last connection while stopping). */
 void conn_table_wake_on_close(struct conn_table *t, bool on);
 
-unsigned conn_table_active(const struct conn_table *t);      /* open connections */
+unsigned conn_table_active(const struct conn_table *t); /* open connections */
 unsigned conn_table_capacity(const struct conn_table *t);
-unsigned long conn_table_requests(const struct conn_table *t);   /* responses completed */
+unsigned long conn_table_requests(const struct conn_table *t); /* responses completed */
 
 #endif

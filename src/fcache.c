@@ -20,32 +20,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUCKETS 1024              /* a power of two */
+#define NBUCKETS 1024 /* a power of two */
 
 struct entry {
-    struct entry *next;            /* hash chain */
+    struct entry *next; /* hash chain */
     struct entry *lru_prev, *lru_next;
     uint32_t hash;
     size_t len;
     bool absent;
     unsigned nwds;
-    int wds[FWATCH_MAX_DEPTH];     /* what it depends on, root first */
+    int wds[FWATCH_MAX_DEPTH]; /* what it depends on, root first */
     struct stat st;
     const char *content_type;
     const char *key;
     const char *rel;
     char *data;
-    char mem[];                    /* key, rel, data */
+    char mem[]; /* key, rel, data */
 };
 
 struct fcache {
-    pthread_mutex_t lock;          /* guards everything below */
+    pthread_mutex_t lock; /* guards everything below */
     struct entry *buckets[NBUCKETS];
-    struct entry *lru_head;        /* most recently used */
+    struct entry *lru_head; /* most recently used */
     struct entry *lru_tail;
     size_t entries, bytes;
     size_t max_entries, max_bytes;
-    uint64_t gen;                  /* changes reported so far */
+    uint64_t gen; /* changes reported so far */
     bool retired;
     struct fwatch *fw;
 };
@@ -189,7 +189,7 @@ void fcache_put(struct fcache *fc, const char *key, const char *rel, const struc
         goto refuse;
     e = malloc(sizeof *e + klen + rlen + len);
     if (e == NULL)
-        goto refuse;               /* a cache may forget */
+        goto refuse; /* a cache may forget */
     e->hash = hash_key(key);
     e->len = len;
     e->absent = st == NULL;

@@ -23,7 +23,7 @@
 
 #include "fwatch.h"
 
-#define FCACHE_MAX_FILE 8192       /* larger files are sent with sendfile */
+#define FCACHE_MAX_FILE 8192 /* larger files are sent with sendfile */
 
 struct fcache;
 
@@ -33,15 +33,15 @@ struct fcache;
  * NULL with errno set when memory runs out.
  */
 struct fcache *fcache_new(size_t max_entries, size_t max_bytes, struct fwatch *fw);
-void fcache_free(struct fcache *fc);          /* NULL accepted */
+void fcache_free(struct fcache *fc); /* NULL accepted */
 
 /* What a hit returns besides the content. */
 struct fcache_hit {
-    char rel[512];                 /* the file, relative to the document root */
-    struct stat st;                /* as it was when cached */
+    char rel[512];  /* the file, relative to the document root */
+    struct stat st; /* as it was when cached */
     const char *content_type;
-    bool absent;                   /* the path leads to no file (404) */
-    bool watched;                  /* no need to check it against the file */
+    bool absent;  /* the path leads to no file (404) */
+    bool watched; /* no need to check it against the file */
 };
 
 /*

@@ -49,7 +49,7 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
 
     if (s == NULL)
         goto nomem;
-    atomic_init(&s->refs, 1);   /* before any fileserve_site_unref below */
+    atomic_init(&s->refs, 1); /* before any fileserve_site_unref below */
     s->root_fd = open(c->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (s->root_fd < 0) {
         snprintf(err, errlen, "document_root '%s': %s", c->document_root, strerror(errno));
@@ -169,7 +169,7 @@ static int status_for_errno(int e)
     case ENOENT:
     case ENOTDIR:
     case ELOOP:
-    case EXDEV:           /* the walk would leave the document root */
+    case EXDEV: /* the walk would leave the document root */
     case ENAMETOOLONG:
     case ENXIO:
         return 404;
@@ -230,8 +230,8 @@ static int preconditions(const struct http_req_info *info, const struct fileserv
             return 412;
     }
     if (info->if_none_match != NULL) {
-        if (http_etag_match(info->if_none_match->value, info->if_none_match->value_len,
-                            plan->etag, false))
+        if (http_etag_match(info->if_none_match->value, info->if_none_match->value_len, plan->etag,
+                            false))
             return 304;
     } else if (info->if_modified_since != NULL &&
                http_parse_date(info->if_modified_since->value, info->if_modified_since->value_len,
@@ -277,8 +277,8 @@ enum lookup { MISS, HIT, ABSENT };
  * out of the root through a symlink, cannot match the inode that was
  * opened safely.)
  */
-static enum lookup cache_lookup(const struct site *site, const char *key, char *body,
-                                size_t cap, struct fcache_hit *hit)
+static enum lookup cache_lookup(const struct site *site, const char *key, char *body, size_t cap,
+                                struct fcache_hit *hit)
 {
     struct stat now;
     ssize_t n = fcache_get(site->cache, key, body, cap, hit);
@@ -404,7 +404,7 @@ static int open_index(const struct site *site, char *path, size_t *n, int *fd, s
     int w = snprintf(path + *n, room, "%s", site->index);
 
     if (w < 0 || (size_t)w >= room)
-        return 404;        /* a name no file can have */
+        return 404; /* a name no file can have */
     *n += (size_t)w;
     *fd = open_beneath(site->root_fd, path + 1);
     if (*fd < 0) {
@@ -497,8 +497,7 @@ static int apply_range(const struct http_req_info *info, struct fileserve_plan *
     plan->length = plan->size;
     if (info->range == NULL || info->method != HTTP_METHOD_GET || !if_range_holds(info, plan))
         return 200;
-    switch (range_parse(info->range->value, info->range->value_len, plan->size, &first,
-                        &length)) {
+    switch (range_parse(info->range->value, info->range->value_len, plan->size, &first, &length)) {
     case RANGE_SINGLE:
         plan->offset = first;
         plan->length = length;
@@ -513,8 +512,8 @@ static int apply_range(const struct http_req_info *info, struct fileserve_plan *
 }
 
 void fileserve_resolve(const struct site *site, const struct http_request *req,
-                       const struct http_req_info *info, struct fileserve_plan *plan,
-                       char *body, size_t body_cap)
+                       const struct http_req_info *info, struct fileserve_plan *plan, char *body,
+                       size_t body_cap)
 {
     char key[PATH_MAX];
     struct stat st;

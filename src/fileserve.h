@@ -25,20 +25,20 @@ struct mime;
 
 struct site {
     atomic_uint refs;
-    int root_fd;                   /* O_PATH|O_DIRECTORY descriptor of document_root */
-    char *root;                    /* document_root as configured, for messages */
+    int root_fd; /* O_PATH|O_DIRECTORY descriptor of document_root */
+    char *root;  /* document_root as configured, for messages */
     char *index;
     struct mime *mime;
-    struct fwatch *watch;          /* inotify on what the cache holds, or NULL */
-    struct fcache *cache;          /* small files and absent paths */
-    unsigned header_timeout;       /* seconds */
+    struct fwatch *watch;    /* inotify on what the cache holds, or NULL */
+    struct fcache *cache;    /* small files and absent paths */
+    unsigned header_timeout; /* seconds */
     unsigned keepalive_timeout;
     unsigned send_timeout;
     bool access_log;
-    bool https;                    /* a certificate is configured */
-    bool tls_redirect;             /* plain-HTTP requests get a 301 to https:// */
-    unsigned tls_hsts;             /* Strict-Transport-Security max-age; 0: none */
-    unsigned tls_port;             /* for that redirect: the first tls_listen's, or 443 */
+    bool https;        /* a certificate is configured */
+    bool tls_redirect; /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts; /* Strict-Transport-Security max-age; 0: none */
+    unsigned tls_port; /* for that redirect: the first tls_listen's, or 443 */
 };
 
 /*
@@ -48,16 +48,16 @@ struct site {
  */
 struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen);
 struct site *fileserve_site_ref(struct site *s);
-void fileserve_site_unref(struct site *s);     /* NULL accepted */
+void fileserve_site_unref(struct site *s); /* NULL accepted */
 
 #define FILESERVE_ETAG_LEN 64
 
 /* What to answer.  fd, when >= 0, belongs to the caller (close it). */
 struct fileserve_plan {
-    int status;                    /* 200, 206, 301, 304, or an error status */
-    int fd;                        /* body source, or -1 */
-    const char *data;              /* or the whole file in memory (the caller's buffer) */
-    uint64_t offset;               /* body slice [offset, offset + length) of fd */
+    int status;       /* 200, 206, 301, 304, or an error status */
+    int fd;           /* body source, or -1 */
+    const char *data; /* or the whole file in memory (the caller's buffer) */
+    uint64_t offset;  /* body slice [offset, offset + length) of fd */
     uint64_t length;
     uint64_t size;                 /* size of the whole representation */
     const char *content_type;      /* NULL: none */
@@ -79,8 +79,8 @@ struct fileserve_plan {
  * status 301 means "append a slash": the caller builds the Location.
  */
 void fileserve_resolve(const struct site *site, const struct http_request *req,
-                       const struct http_req_info *info, struct fileserve_plan *plan,
-                       char *body, size_t body_cap);
+                       const struct http_req_info *info, struct fileserve_plan *plan, char *body,
+                       size_t body_cap);
 
 /*
  * Find the custom page "<status>.html" at the top of the document root, if

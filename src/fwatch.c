@@ -29,26 +29,27 @@
 
 /* Directories: a name in them appears, goes, is renamed or changes mode;
  * or the directory itself goes or changes mode. */
-#define DIR_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | \
-                    IN_DELETE_SELF | IN_MOVE_SELF)
+#define DIR_EVENTS                                                                      \
+    (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | \
+     IN_MOVE_SELF)
 /* Files: written, truncated, changed mode, deleted or renamed (through any
  * of its names, since the watch is on the inode). */
 #define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
 struct slot {
-    int wd;                        /* 0: empty (inotify numbers watches from 1) */
+    int wd; /* 0: empty (inotify numbers watches from 1) */
     unsigned refs;
 };
 
 struct fwatch {
     int fd;
     int root_fd;
-    char prefix[40];               /* "/proc/self/fd/<root_fd>" */
-    pthread_mutex_t lock;          /* guards the table and the watch calls */
-    pthread_mutex_t read_lock;     /* one reader at a time, through its callbacks */
-    atomic_bool reading;           /* a reader holds read_lock */
+    char prefix[40];           /* "/proc/self/fd/<root_fd>" */
+    pthread_mutex_t lock;      /* guards the table and the watch calls */
+    pthread_mutex_t read_lock; /* one reader at a time, through its callbacks */
+    atomic_bool reading;       /* a reader holds read_lock */
     struct slot *slots;
-    size_t cap;                    /* a power of two */
+    size_t cap; /* a power of two */
     size_t used;
 };
 
@@ -130,7 +131,7 @@ struct fwatch *fwatch_new(int root_fd)
     inotify_rm_watch(fw->fd, wd);
     char drain[256] __attribute__((aligned(__alignof__(struct inotify_event))));
     while (read(fw->fd, drain, sizeof drain) > 0)
-        ;                          /* the removal's IN_IGNORED */
+        ; /* the removal's IN_IGNORED */
     e = pthread_mutex_init(&fw->lock, NULL);
     if (e != 0) {
         errno = e;
@@ -141,7 +142,7 @@ struct fwatch *fwatch_new(int root_fd)
     pthread_mutexattr_t attr;
     e = pthread_mutexattr_init(&attr);
     if (e == 0) {
-        (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);  /* a hint */
+        (void)pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP); /* a hint */
         e = pthread_mutex_init(&fw->read_lock, &attr);
         pthread_mutexattr_destroy(&attr);
     }
@@ -166,7 +167,7 @@ void fwatch_free(struct fwatch *fw)
 {
     if (fw == NULL)
         return;
-    close(fw->fd);                 /* removes every watch */
+    close(fw->fd); /* removes every watch */
     pthread_mutex_destroy(&fw->lock);
     pthread_mutex_destroy(&fw->read_lock);
     free(fw->slots);
@@ -232,7 +233,7 @@ int fwatch_path(struct fwatch *fw, const char *rel, bool file, int wds[FWATCH_MA
         size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
         bool last = slash == NULL || slash[1] == '\0';
         if (last && !file)
-            break;                 /* the missing name: its directory is watched */
+            break; /* the missing name: its directory is watched */
         if (n == FWATCH_MAX_DEPTH)
             goto fail;
         path[plen++] = '/';
@@ -243,7 +244,7 @@ int fwatch_path(struct fwatch *fw, const char *rel, bool file, int wds[FWATCH_MA
         wd = add_locked(fw, path, IN_DONT_FOLLOW | (last ? FILE_EVENTS : DIR_EVENTS | IN_ONLYDIR));
         if (wd < 0) {
             if (errno == ENOENT && !file)
-                break;             /* this segment is the missing name */
+                break; /* this segment is the missing name */
             goto fail;
         }
         wds[n++] = wd;

@@ -18,7 +18,7 @@
 
 #include <stdbool.h>
 
-#define FWATCH_MAX_DEPTH 16            /* watches per path, root included */
+#define FWATCH_MAX_DEPTH 16 /* watches per path, root included */
 
 struct fwatch;
 
@@ -28,7 +28,7 @@ struct fwatch;
  * used; the caller then checks files some other way.
  */
 struct fwatch *fwatch_new(int root_fd);
-void fwatch_free(struct fwatch *fw);          /* NULL accepted */
+void fwatch_free(struct fwatch *fw); /* NULL accepted */
 
 /* The inotify descriptor, for epoll (readable when changes are pending). */
 int fwatch_fd(const struct fwatch *fw);

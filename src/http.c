@@ -36,11 +36,11 @@
 
 /* Byte classes, combined in http_class[]. */
 enum {
-    C_TCHAR = 0x01,  /* tchar (RFC 9110 5.6.2): may appear in a token */
-    C_VCHAR = 0x02,  /* VCHAR 0x21..0x7E: may appear in a request-target */
-    C_FIELD = 0x04,  /* field-content byte: VCHAR, obs-text, SP, HTAB */
-    C_REG = 0x08,    /* reg-name byte (RFC 3986): unreserved or sub-delims */
-    C_ETAGC = 0x10,  /* etagc (RFC 9110 8.8.3): 0x21, 0x23..0x7E, obs-text */
+    C_TCHAR = 0x01, /* tchar (RFC 9110 5.6.2): may appear in a token */
+    C_VCHAR = 0x02, /* VCHAR 0x21..0x7E: may appear in a request-target */
+    C_FIELD = 0x04, /* field-content byte: VCHAR, obs-text, SP, HTAB */
+    C_REG = 0x08,   /* reg-name byte (RFC 3986): unreserved or sub-delims */
+    C_ETAGC = 0x10, /* etagc (RFC 9110 8.8.3): 0x21, 0x23..0x7E, obs-text */
 };
 
 /* The combinations that occur, two letters each to keep the table square. */
@@ -54,22 +54,22 @@ enum {
 #define OB (C_FIELD | C_ETAGC)
 
 static const unsigned char http_class[256] = {
-    xx, xx, xx, xx, xx, xx, xx, xx, xx, WS, xx, xx, xx, xx, xx, xx,  /* 00  */
-    xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx,  /* 10  */
-    WS, TR, DQ, TK, TR, TK, TR, TR, RG, RG, TR, TR, RG, TR, TR, VC,  /* 20  !"#$%&'()*+,-./ */
-    TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, VC, RG, VC, RG, VC, VC,  /* 30 0123456789:;<=>? */
-    VC, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR,  /* 40 @ABCDEFGHIJKLMNO */
-    TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, VC, VC, VC, TK, TR,  /* 50 PQRSTUVWXYZ[\]^_ */
-    TK, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR,  /* 60 `abcdefghijklmno */
-    TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, VC, TK, VC, TR, xx,  /* 70 pqrstuvwxyz{|}~ */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* 80  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* 90  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* a0  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* b0  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* c0  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* d0  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* e0  */
-    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB,  /* f0  */
+    xx, xx, xx, xx, xx, xx, xx, xx, xx, WS, xx, xx, xx, xx, xx, xx, /* 00  */
+    xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, xx, /* 10  */
+    WS, TR, DQ, TK, TR, TK, TR, TR, RG, RG, TR, TR, RG, TR, TR, VC, /* 20  !"#$%&'()*+,-./ */
+    TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, VC, RG, VC, RG, VC, VC, /* 30 0123456789:;<=>? */
+    VC, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, /* 40 @ABCDEFGHIJKLMNO */
+    TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, VC, VC, VC, TK, TR, /* 50 PQRSTUVWXYZ[\]^_ */
+    TK, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, /* 60 `abcdefghijklmno */
+    TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, TR, VC, TK, VC, TR, xx, /* 70 pqrstuvwxyz{|}~ */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* 80  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* 90  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* a0  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* b0  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* c0  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* d0  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* e0  */
+    OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, /* f0  */
 };
 
 #undef xx
@@ -163,23 +163,23 @@ static int parse_error(struct http_request *req, int status)
 }
 
 /* Inside parse_head: out of bytes means the head is not complete yet. */
-#define NEED_BYTE()                                                                    \
-    do {                                                                               \
-        if (p == end)                                                                  \
-            return HTTP_PARSE_INCOMPLETE;                                              \
+#define NEED_BYTE()                       \
+    do {                                  \
+        if (p == end)                     \
+            return HTTP_PARSE_INCOMPLETE; \
     } while (0)
 
 /* Inside parse_head: consume a line terminator (CRLF or bare LF) at p. */
-#define EXPECT_EOL()                                                                   \
-    do {                                                                               \
-        NEED_BYTE();                                                                   \
-        if (*p == '\r') {                                                              \
-            p++;                                                                       \
-            NEED_BYTE();                                                               \
-        }                                                                              \
-        if (*p != '\n')                                                                \
-            return parse_error(req, 400);                                              \
-        p++;                                                                           \
+#define EXPECT_EOL()                      \
+    do {                                  \
+        NEED_BYTE();                      \
+        if (*p == '\r') {                 \
+            p++;                          \
+            NEED_BYTE();                  \
+        }                                 \
+        if (*p != '\n')                   \
+            return parse_error(req, 400); \
+        p++;                              \
     } while (0)
 
 /*
@@ -475,7 +475,7 @@ static enum http_method classify_method(const char *m, size_t len)
         const char *name;
         size_t len;
     } known[] = {
-        { "POST", 4 }, { "PUT", 3 }, { "DELETE", 6 }, { "CONNECT", 7 },
+        { "POST", 4 },    { "PUT", 3 },   { "DELETE", 6 }, { "CONNECT", 7 },
         { "OPTIONS", 7 }, { "TRACE", 5 }, { "PATCH", 5 },
     };
 
@@ -520,7 +520,7 @@ static void note_field(const struct http_header *h, bool http11, struct http_req
         break;
     case 6:
         if (NAME_IS(h, "expect") && http_has_token(h->value, h->value_len, "100-continue"))
-            info->expect_continue = http11;   /* RFC 9110 10.1.1: ignored in 1.0 */
+            info->expect_continue = http11; /* RFC 9110 10.1.1: ignored in 1.0 */
         break;
     case 7:
         if (NAME_IS(h, "referer"))
@@ -661,7 +661,7 @@ bool http_has_token(const char *value, size_t len, const char *token)
         while (p != end && *p != ',')
             p++;
         const char *item_end = p;
-        while (is_ows(item_end[-1]))   /* stops at start, which is not OWS */
+        while (is_ows(item_end[-1])) /* stops at start, which is not OWS */
             item_end--;
         if ((size_t)(item_end - start) == token_len && ci_equal(start, token, token_len))
             return true;
@@ -671,46 +671,86 @@ bool http_has_token(const char *value, size_t len, const char *token)
 const char *http_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 421: return "Misdirected Request";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 421:
+        return "Misdirected Request";
+    case 426:
+        return "Upgrade Required";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
@@ -737,11 +777,11 @@ enum {
     CH_DATA,            /* chunk_left data bytes to skip */
     CH_DATA_CR,         /* the CRLF after the data */
     CH_DATA_LF,
-    CH_TRAILER_START,   /* the start of a trailer line or of the final empty line */
+    CH_TRAILER_START, /* the start of a trailer line or of the final empty line */
     CH_TRAILER_NAME,
     CH_TRAILER_VALUE,
-    CH_TRAILER_LF,      /* CR seen at the end of a trailer field line */
-    CH_END_LF,          /* CR seen on the final empty line */
+    CH_TRAILER_LF, /* CR seen at the end of a trailer field line */
+    CH_END_LF,     /* CR seen on the final empty line */
     CH_DONE,
     CH_ERROR,
 };
@@ -922,7 +962,7 @@ static bool chunked_byte(struct http_chunked *st, char c, uint64_t max_data, siz
             st->state = CH_DATA_LF;
             return true;
         }
-        st->state = CH_SIZE_FIRST;   /* a bare LF ends the data too */
+        st->state = CH_SIZE_FIRST; /* a bare LF ends the data too */
         return c == '\n';
     case CH_DATA_LF:
         st->state = CH_SIZE_FIRST;
@@ -938,8 +978,8 @@ static bool chunked_byte(struct http_chunked *st, char c, uint64_t max_data, siz
     }
 }
 
-ssize_t http_chunked_skip(struct http_chunked *st, const char *buf, size_t len,
-                          uint64_t max_data, size_t max_line, bool *done)
+ssize_t http_chunked_skip(struct http_chunked *st, const char *buf, size_t len, uint64_t max_data,
+                          size_t max_line, bool *done)
 {
     size_t i = 0;
 
@@ -989,8 +1029,8 @@ static void put_2digits(char *out, int v)
  */
 size_t http_format_date(char out[HTTP_DATE_LEN + 1], time_t t)
 {
-    static const int64_t min_t = -62167219200;   /* 0000-01-01T00:00:00Z */
-    static const int64_t max_t = 253402300799;   /* 9999-12-31T23:59:59Z */
+    static const int64_t min_t = -62167219200; /* 0000-01-01T00:00:00Z */
+    static const int64_t max_t = 253402300799; /* 9999-12-31T23:59:59Z */
     int64_t t64 = (int64_t)t;
     struct tm tm;
 
@@ -1112,8 +1152,8 @@ bool http_parse_date(const char *s, size_t len, time_t *out)
                 memcmp(s, day_names_long[wday], name_len) == 0)
                 break;
         const char *p = s + name_len;
-        if (wday == 7 || p[0] != ',' || p[1] != ' ' || p[4] != '-' || p[8] != '-' ||
-            p[11] != ' ' || memcmp(p + 20, " GMT", 4) != 0)
+        if (wday == 7 || p[0] != ',' || p[1] != ' ' || p[4] != '-' || p[8] != '-' || p[11] != ' ' ||
+            memcmp(p + 20, " GMT", 4) != 0)
             return false;
         day = get_2digits(p + 2);
         mon = get_month(p + 5);

@@ -17,12 +17,12 @@
 #include <time.h>
 
 #define HTTP_MAX_HEADERS 64
-#define HTTP_DATE_LEN 29          /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+#define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 
 struct http_header {
     const char *name;
     size_t name_len;
-    const char *value;             /* leading and trailing OWS removed */
+    const char *value; /* leading and trailing OWS removed */
     size_t value_len;
 };
 
@@ -31,11 +31,11 @@ struct http_request {
     size_t method_len;
     const char *target;
     size_t target_len;
-    int minor_version;             /* 0 or 1 (HTTP/1.2..1.9 parse as 1); -1 until
+    int minor_version; /* 0 or 1 (HTTP/1.2..1.9 parse as 1); -1 until
                                       the request line has parsed */
     struct http_header headers[HTTP_MAX_HEADERS];
     size_t num_headers;
-    int error_status;              /* set when HTTP_PARSE_ERROR is returned */
+    int error_status; /* set when HTTP_PARSE_ERROR is returned */
 };
 
 enum { HTTP_PARSE_ERROR = -1, HTTP_PARSE_INCOMPLETE = -2 };
@@ -68,18 +68,18 @@ int http_overflow_status(const char *buf, size_t len);
 enum http_method {
     HTTP_METHOD_GET,
     HTTP_METHOD_HEAD,
-    HTTP_METHOD_KNOWN,             /* a registered method we do not allow: 405 */
-    HTTP_METHOD_UNKNOWN,           /* 501 */
+    HTTP_METHOD_KNOWN,   /* a registered method we do not allow: 405 */
+    HTTP_METHOD_UNKNOWN, /* 501 */
 };
 
 /* What the rest of the server needs to know about a parsed request. */
 struct http_req_info {
     enum http_method method;
-    bool keep_alive;               /* the client allows a persistent connection */
-    bool chunked;                  /* Transfer-Encoding: chunked */
+    bool keep_alive; /* the client allows a persistent connection */
+    bool chunked;    /* Transfer-Encoding: chunked */
     bool has_content_length;
     uint64_t content_length;
-    bool expect_continue;          /* Expect: 100-continue */
+    bool expect_continue; /* Expect: 100-continue */
     /* NULL when absent */
     const struct http_header *host;
     const struct http_header *if_match;
@@ -111,21 +111,23 @@ int http_request_check(const struct http_request *req, struct http_req_info *inf
 struct http_chunked {
     /* private to http.c; zero-initialised by http_chunked_init */
     int state;
-    uint64_t chunk_left;   /* data bytes left in the current chunk */
-    uint64_t data_total;   /* data bytes seen so far */
-    uint32_t line_len;     /* bytes of the current size/trailer line so far */
-    uint32_t trailers;     /* trailer field lines seen so far */
+    uint64_t chunk_left; /* data bytes left in the current chunk */
+    uint64_t data_total; /* data bytes seen so far */
+    uint32_t line_len;   /* bytes of the current size/trailer line so far */
+    uint32_t trailers;   /* trailer field lines seen so far */
 };
 
 void http_chunked_init(struct http_chunked *st);
 
 /*
- * Feed buf[0..len) of the body to the decoder; the chunk data is skipped, nothing is copied.
- * Returns the number of bytes consumed (<= len): when it is < len, the body ended inside buf (the
- * rest is the next request) and *done is true. Returns HTTP_PARSE_ERROR for a malformed body or one
- * past the limits (chunk-size line or a trailer line longer than max_line, total data over max_data,
- * overlong chunk-size hex, bad CRLF after data, ...). *done is set true when the last chunk (size 0),
- * its trailer section and the final CRLF have been consumed.
+ * Feed buf[0..len) of the body to the decoder; the chunk data is skipped,
+ * nothing is copied.  Returns the number of bytes consumed (<= len): when it
+ * is < len, the body ended inside buf (the rest is the next request) and
+ * *done is true.  Returns HTTP_PARSE_ERROR for a malformed body or one past
+ * the limits (chunk-size line or a trailer line longer than max_line, total
+ * data over max_data, overlong chunk-size hex, bad CRLF after data, ...).
+ * *done is set true when the last chunk (size 0), its trailer section and
+ * the final CRLF have been consumed.
  *
  * Details: the grammar of RFC 9112 section 7.1 is enforced strictly -- chunk-size is 1*HEXDIG
  * (any case, leading zeros allowed, a value above UINT64_MAX or above what is left of max_data is
@@ -136,8 +138,8 @@ void http_chunked_init(struct http_chunked *st);
  * whichever way the body is split across calls.  After the end (*done), further calls consume
  * nothing; after an error, they return HTTP_PARSE_ERROR again.
  */
-ssize_t http_chunked_skip(struct http_chunked *st, const char *buf, size_t len,
-                          uint64_t max_data, size_t max_line, bool *done);
+ssize_t http_chunked_skip(struct http_chunked *st, const char *buf, size_t len, uint64_t max_data,
+                          size_t max_line, bool *done);
 
 /* The first header named name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_request *req, const char *name);

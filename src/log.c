@@ -176,8 +176,8 @@ void log_access(const struct log_access *a)
         return;
     }
 
-    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     char line[4096], request[2200];
     time_t now = time(NULL);
     struct tm tm;
@@ -191,10 +191,10 @@ void log_access(const struct log_access *a)
     int n = snprintf(line, sizeof line,
                      "%s - - [%02d/%s/%04d:%02d:%02d:%02d +0000] \"%s\" %d %" PRIu64
                      " \"%s\" \"%s\" %" PRIu64 "%s%s%s%s\n",
-                     a->peer, tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, request, a->status, a->bytes, referer, agent,
-                     a->duration_usec, a->tls_protocol ? " " : "",
-                     a->tls_protocol ? a->tls_protocol : "", a->tls_protocol ? " " : "",
+                     a->peer, tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, request, a->status, a->bytes, referer, agent, a->duration_usec,
+                     a->tls_protocol ? " " : "", a->tls_protocol ? a->tls_protocol : "",
+                     a->tls_protocol ? " " : "",
                      a->tls_protocol ? (a->tls_cipher ? a->tls_cipher : "-") : "");
     if (n < 0)
         return;

@@ -44,33 +44,33 @@ bool log_stderr_is_journal(void);
 void log_write(int pri, const char *file, int line, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-#define log_err(...)    log_write(LOG_ERR, __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define log_warn(...)   log_write(LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_err(...) log_write(LOG_ERR, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define log_notice(...) log_write(LOG_NOTICE, __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define log_info(...)   log_write(LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
-#define log_debug(...)                                                              \
-    do {                                                                            \
-        if (log_get_level() >= LOG_DEBUG)                                           \
-            log_write(LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__);        \
+#define log_info(...) log_write(LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_debug(...)                                                       \
+    do {                                                                     \
+        if (log_get_level() >= LOG_DEBUG)                                    \
+            log_write(LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__); \
     } while (0)
 
 /* One request, for the access log.  Strings need not be NUL-terminated and
  * may hold any bytes; they are escaped before they are written. */
 struct log_access {
-    const char *peer;              /* "127.0.0.1" (NUL-terminated) */
+    const char *peer; /* "127.0.0.1" (NUL-terminated) */
     const char *method;
     size_t method_len;
     const char *target;
     size_t target_len;
-    int minor_version;             /* -1 when the request line did not parse */
+    int minor_version; /* -1 when the request line did not parse */
     int status;
-    uint64_t bytes;                /* body bytes sent */
+    uint64_t bytes; /* body bytes sent */
     uint64_t duration_usec;
-    const char *referer;           /* NULL when absent */
+    const char *referer; /* NULL when absent */
     size_t referer_len;
-    const char *user_agent;        /* NULL when absent */
+    const char *user_agent; /* NULL when absent */
     size_t user_agent_len;
-    const char *tls_protocol;      /* "TLSv1.3" over HTTPS, NULL over plain HTTP */
+    const char *tls_protocol; /* "TLSv1.3" over HTTPS, NULL over plain HTTP */
     const char *tls_cipher;
 };
 

@@ -28,17 +28,16 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: tinyhttpd [-t] [-c FILE]\n"
-            "A static-file HTTP/1.1 server.\n"
-            "\n"
-            "  -c, --config=FILE  read the configuration from FILE\n"
-            "                     (default " DEFAULT_CONF ")\n"
-            "  -t, --test         check the configuration and exit\n"
-            "  -h, --help         show this help and exit\n"
-            "  -V, --version      show the version and exit\n"
-            "\n"
-            "See tinyhttpd(8) and tinyhttpd.conf(5).\n");
+    fprintf(out, "Usage: tinyhttpd [-t] [-c FILE]\n"
+                 "A static-file HTTP/1.1 server.\n"
+                 "\n"
+                 "  -c, --config=FILE  read the configuration from FILE\n"
+                 "                     (default " DEFAULT_CONF ")\n"
+                 "  -t, --test         check the configuration and exit\n"
+                 "  -h, --help         show this help and exit\n"
+                 "  -V, --version      show the version and exit\n"
+                 "\n"
+                 "See tinyhttpd(8) and tinyhttpd.conf(5).\n");
 }
 
 /* Started as root: give up root for the configured user and group. */
@@ -78,8 +77,8 @@ static int drop_privileges(const struct conf *c)
 
 /* What the command line asks for. */
 struct options {
-    const char *path;           /* the configuration file */
-    bool test_only;             /* -t: check the file and exit */
+    const char *path; /* the configuration file */
+    bool test_only;   /* -t: check the file and exit */
 };
 
 /*
@@ -202,7 +201,7 @@ static int serve(struct conf *conf, const char *path)
     char err[1024];
 
     log_info("tinyhttpd %s starting with %s", PACKAGE_VERSION, path);
-    struct server *srv = server_new(conf, err, sizeof err);   /* owns conf from here */
+    struct server *srv = server_new(conf, err, sizeof err); /* owns conf from here */
     if (srv == NULL) {
         log_err("%s", err);
         return 1;

@@ -31,18 +31,21 @@
 #define MIME_FILE_MAX (16u * 1024 * 1024)
 
 struct mime_entry {
-    const char *ext;  /* lowercase, NUL-terminated */
+    const char *ext; /* lowercase, NUL-terminated */
     const char *type;
-    size_t seq;       /* while building: 0 built-in, then file order; later wins */
+    size_t seq; /* while building: 0 built-in, then file order; later wins */
 };
 
 struct mime {
     struct mime_entry *entries;
     size_t count;
-    char *arena;      /* the file's bytes, tokenised in place; NULL without a file */
+    char *arena; /* the file's bytes, tokenised in place; NULL without a file */
 };
 
-#define E(x, t) { .ext = (x), .type = (t) }
+#define E(x, t)                 \
+    {                           \
+        .ext = (x), .type = (t) \
+    }
 
 /* Sorted by extension (strcmp), lowercase, no duplicates. */
 static const struct mime_entry builtin[] = {

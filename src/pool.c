@@ -81,13 +81,13 @@ struct pool {
     size_t head;  /* oldest queued job */
     size_t count; /* queued jobs */
 
-    unsigned nthreads;  /* workers, fixed once pool_new() returns */
-    unsigned started;   /* workers past the start barrier */
-    unsigned idle;      /* workers waiting on `work` */
-    unsigned posted;    /* posts to `work` that no worker has taken yet */
-    unsigned busy;      /* workers running a job */
-    bool stopping;      /* shutdown began: refuse jobs, exit once drained */
-    bool joined;        /* every worker has been joined */
+    unsigned nthreads;    /* workers, fixed once pool_new() returns */
+    unsigned started;     /* workers past the start barrier */
+    unsigned idle;        /* workers waiting on `work` */
+    unsigned posted;      /* posts to `work` that no worker has taken yet */
+    unsigned busy;        /* workers running a job */
+    bool stopping;        /* shutdown began: refuse jobs, exit once drained */
+    bool joined;          /* every worker has been joined */
     unsigned low_waiters; /* pool_wait_pending() callers no post is owed to */
     size_t low_mark;      /* the largest count one of them waits for */
     struct worker *workers;

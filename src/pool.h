@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-struct pool;                       /* opaque */
+struct pool; /* opaque */
 typedef void pool_fn(void *arg);
 
 #define POOL_MAX_THREADS 1024

@@ -147,8 +147,8 @@ static bool unit_is_bytes(const char *s)
     return true;
 }
 
-enum range_result range_parse(const char *value, size_t len, uint64_t size,
-                              uint64_t *first, uint64_t *length)
+enum range_result range_parse(const char *value, size_t len, uint64_t size, uint64_t *first,
+                              uint64_t *length)
 {
     size_t i, nspecs = 0, nsatisfiable = 0;
     uint64_t one_first = 0, one_length = 0;

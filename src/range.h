@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 enum range_result {
-    RANGE_NONE,           /* no usable Range (absent, other unit, or invalid
+    RANGE_NONE,          /* no usable Range (absent, other unit, or invalid
                              syntax, which RFC 9110 lets us ignore): 200 */
-    RANGE_SINGLE,         /* one satisfiable range in *first, *length: 206 */
-    RANGE_MULTI,          /* several ranges, at least one satisfiable: we
+    RANGE_SINGLE,        /* one satisfiable range in *first, *length: 206 */
+    RANGE_MULTI,         /* several ranges, at least one satisfiable: we
                              answer 200 with the whole representation */
-    RANGE_UNSATISFIABLE,  /* no range overlaps [0, size): 416 */
+    RANGE_UNSATISFIABLE, /* no range overlaps [0, size): 416 */
 };
 
 /*
@@ -27,7 +27,7 @@ enum range_result {
  * around commas are allowed.  *first and *length are set only for
  * RANGE_SINGLE.  value may be NULL (then RANGE_NONE).
  */
-enum range_result range_parse(const char *value, size_t len, uint64_t size,
-                              uint64_t *first, uint64_t *length);
+enum range_result range_parse(const char *value, size_t len, uint64_t size, uint64_t *first,
+                              uint64_t *length);
 
 #endif

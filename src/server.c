@@ -64,13 +64,13 @@
 #define MAX_LISTENERS 64
 #define ACCEPT_BATCH 64
 #define EVENT_BATCH 256
-#define SWEEP_MS 250           /* deadlines are kept to within this */
+#define SWEEP_MS 250 /* deadlines are kept to within this */
 #define STATUS_MS 5000
-#define FORCED_GRACE_MS 5000       /* after the shutdown timeout, for jobs to let go */
-#define SATURATED_WAIT_MS 10       /* the longest the loop waits for a busy pool */
+#define FORCED_GRACE_MS 5000 /* after the shutdown timeout, for jobs to let go */
+#define SATURATED_WAIT_MS 10 /* the longest the loop waits for a busy pool */
 
 struct listener {
-    enum poll_kind kind;           /* POLL_LISTENER; first, see conn.h */
+    enum poll_kind kind; /* POLL_LISTENER; first, see conn.h */
     int fd;
     bool https;
     char name[128];
@@ -80,14 +80,14 @@ struct server {
     struct conf *conf;
     struct listener listeners[MAX_LISTENERS];
     size_t nlisteners;
-    bool activated;                /* sockets came from the service manager */
-    bool accepting;                /* listeners are polled */
-    int64_t accept_resume_ms;      /* after an accept error, not before this */
-    unsigned rejected;             /* 503s not yet logged */
-    int64_t rejected_log_ms;       /* when they were last logged */
+    bool activated;           /* sockets came from the service manager */
+    bool accepting;           /* listeners are polled */
+    int64_t accept_resume_ms; /* after an accept error, not before this */
+    unsigned rejected;        /* 503s not yet logged */
+    int64_t rejected_log_ms;  /* when they were last logged */
     struct site *site;
-    struct tls_ctx *tls;           /* for new HTTPS connections, or NULL */
-    int watch_fd;                  /* the site's, in the epoll set, or -1 */
+    struct tls_ctx *tls; /* for new HTTPS connections, or NULL */
+    int watch_fd;        /* the site's, in the epoll set, or -1 */
     struct pool *pool;
     int epfd;
     int wake_fd;
@@ -95,11 +95,11 @@ struct server {
     /* what epoll's data.ptr points at for these three (see conn.h) */
     enum poll_kind watch_tag, wake_tag, sig_tag;
     struct conn_table *table;
-    bool retry_pending;            /* the table has jobs the full queue refused */
+    bool retry_pending; /* the table has jobs the full queue refused */
     bool stopping;
     int64_t stop_deadline_ms;
     bool forced;
-    int64_t forced_until_ms;       /* after forcing, when to stop waiting for jobs */
+    int64_t forced_until_ms; /* after forcing, when to stop waiting for jobs */
     int64_t next_sweep_ms, next_status_ms;
 };
 
@@ -454,7 +454,7 @@ static void reload(struct server *s)
     struct site *old = s->site;
     s->site = n.site;
     conn_table_set_site(s->table, n.site);
-    watch_site(s);                 /* while the old descriptor is still open */
+    watch_site(s); /* while the old descriptor is still open */
     fileserve_site_retire(old);
     fileserve_site_unref(old);
     /* Connections in flight keep the old context through their own. */
@@ -512,7 +512,7 @@ static void drain_wake(struct server *s)
 static unsigned fit_connections(unsigned wanted)
 {
     struct rlimit rl;
-    const unsigned reserve = 64 + MAX_LISTENERS;   /* listeners, files being sent, logs */
+    const unsigned reserve = 64 + MAX_LISTENERS; /* listeners, files being sent, logs */
 
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return wanted;
@@ -525,7 +525,7 @@ static unsigned fit_connections(unsigned wanted)
     rlim_t room = rl.rlim_cur > reserve ? (rl.rlim_cur - reserve) / 2 : 1;
     if (rl.rlim_cur != RLIM_INFINITY && room < wanted) {
         log_notice("max_connections %u exceeds what the open file limit (%llu) allows; using %llu",
-                 wanted, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+                   wanted, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
         return (unsigned)room;
     }
     return wanted;
@@ -691,7 +691,7 @@ static void handle_events(struct server *s, struct epoll_event *events, int n, i
             drain_wake(s);
             break;
         case POLL_WATCH:
-            break;                 /* read above */
+            break; /* read above */
         }
     }
 }

@@ -54,8 +54,7 @@ int systemd_listen_fds(bool *https, size_t max, char *err, size_t errlen)
     }
     free(names);
     if (n < 0) {
-        snprintf(err, errlen, "cannot take sockets from the service manager: %s",
-                 strerror(-n));
+        snprintf(err, errlen, "cannot take sockets from the service manager: %s", strerror(-n));
         return n;
     }
     for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
@@ -125,15 +124,14 @@ void systemd_notify_reloading(void)
     notify(buf);
 }
 
-int systemd_journal_message(int pri, const char *file, int line, const char *func,
-                            const char *msg)
+int systemd_journal_message(int pri, const char *file, int line, const char *func, const char *msg)
 {
     char cfile[300], cline[32];
 
     snprintf(cfile, sizeof cfile, "CODE_FILE=%s", file);
     snprintf(cline, sizeof cline, "CODE_LINE=%d", line);
-    return sd_journal_send_with_location(cfile, cline, func, "MESSAGE=%s", msg, "PRIORITY=%d",
-                                         pri, "SYSLOG_IDENTIFIER=tinyhttpd", NULL);
+    return sd_journal_send_with_location(cfile, cline, func, "MESSAGE=%s", msg, "PRIORITY=%d", pri,
+                                         "SYSLOG_IDENTIFIER=tinyhttpd", NULL);
 }
 
 int systemd_journal_access(const struct log_access *a, const char *method, const char *target,

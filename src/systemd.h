@@ -49,8 +49,7 @@ struct log_access;
  * has already escaped, one field each (see log_access in log.h).  Both
  * return 0 or a negative errno (which log.c has nowhere to report).
  */
-int systemd_journal_message(int pri, const char *file, int line, const char *func,
-                            const char *msg);
+int systemd_journal_message(int pri, const char *file, int line, const char *func, const char *msg);
 int systemd_journal_access(const struct log_access *a, const char *method, const char *target,
                            const char *referer, const char *agent);
 

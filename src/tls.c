@@ -32,7 +32,7 @@ struct tls_ctx {
 
 struct tls_conn {
     SSL *ssl;
-    bool failed;                   /* a fatal error: no close_notify */
+    bool failed; /* a fatal error: no close_notify */
     bool got_http;
     bool notified;
 };
@@ -120,8 +120,8 @@ static bool readable(const char *path, char *err, size_t errlen)
 }
 
 /* The certificate is valid now; warn when it expires soon. */
-static int check_dates(SSL_CTX *ssl, const struct conf *c, char *err, size_t errlen,
-                       char *warn, size_t warnlen)
+static int check_dates(SSL_CTX *ssl, const struct conf *c, char *err, size_t errlen, char *warn,
+                       size_t warnlen)
 {
     X509 *x = SSL_CTX_get0_certificate(ssl);
     int days = 0, secs = 0;
@@ -138,8 +138,7 @@ static int check_dates(SSL_CTX *ssl, const struct conf *c, char *err, size_t err
         snprintf(err, errlen, "the certificate in %s has expired", c->tls_certificate);
         return -1;
     }
-    if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) &&
-        days < TLS_EXPIRY_WARN_DAYS)
+    if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) && days < TLS_EXPIRY_WARN_DAYS)
         snprintf(warn, warnlen, "the certificate in %s expires in %d day%s", c->tls_certificate,
                  days, days == 1 ? "" : "s");
     return 0;
@@ -176,8 +175,8 @@ static int load_pair(SSL_CTX *ssl, const struct conf *c, char *err, size_t errle
     return 0;
 }
 
-struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen,
-                            const char **bad_key, char *warn, size_t warnlen)
+struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen, const char **bad_key,
+                            char *warn, size_t warnlen)
 {
     struct tls_ctx *ctx = calloc(1, sizeof *ctx);
     char e[256];
@@ -192,8 +191,7 @@ struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen,
     }
     if (set_policy(ctx->ssl, c, err, errlen, bad_key) < 0 ||
         load_pair(ctx->ssl, c, err, errlen, bad_key) < 0 ||
-        (*bad_key = "tls_certificate",
-         check_dates(ctx->ssl, c, err, errlen, warn, warnlen) < 0)) {
+        (*bad_key = "tls_certificate", check_dates(ctx->ssl, c, err, errlen, warn, warnlen) < 0)) {
         tls_ctx_free(ctx);
         return NULL;
     }
@@ -288,7 +286,7 @@ void tls_close_notify(struct tls_conn *t)
         return;
     t->notified = true;
     if (SSL_shutdown(t->ssl) < 0)
-        ERR_clear_error();     /* the socket may be full or gone: never wait */
+        ERR_clear_error(); /* the socket may be full or gone: never wait */
 }
 
 const char *tls_protocol(const struct tls_conn *t)

@@ -24,10 +24,10 @@ struct tls_conn;
 
 /* Mozilla's "intermediate" cipher suites for TLS 1.2 (TLS 1.3's are
  * OpenSSL's defaults, which are the same profile's). */
-#define TLS_DEFAULT_CIPHERS                                                        \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                   \
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                   \
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                   \
+#define TLS_DEFAULT_CIPHERS                                      \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
     "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
 
 /* Days left before a certificate expires below which a warning is given. */
@@ -44,20 +44,20 @@ bool tls_available(void);
  * sets *bad_key to the name of the key at fault.  When the certificate
  * expires within TLS_EXPIRY_WARN_DAYS, warn gets a message (else "").
  */
-struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen,
-                            const char **bad_key, char *warn, size_t warnlen);
-void tls_ctx_free(struct tls_ctx *ctx);    /* NULL accepted; connections keep theirs */
+struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen, const char **bad_key,
+                            char *warn, size_t warnlen);
+void tls_ctx_free(struct tls_ctx *ctx); /* NULL accepted; connections keep theirs */
 
 /* A connection's TLS state over the non-blocking socket fd, as the server
  * side of a handshake that has not started.  NULL with errno set. */
 struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd);
-void tls_conn_free(struct tls_conn *t);    /* NULL accepted */
+void tls_conn_free(struct tls_conn *t); /* NULL accepted */
 
 enum {
-    TLS_WANT_READ = -2,            /* park until the socket is readable */
-    TLS_WANT_WRITE = -3,           /* park until the socket is writable */
-    TLS_CLOSED = -4,               /* the peer closed (close_notify or EOF) */
-    TLS_FAILED = -5,               /* a handshake or protocol error; give up */
+    TLS_WANT_READ = -2,  /* park until the socket is readable */
+    TLS_WANT_WRITE = -3, /* park until the socket is writable */
+    TLS_CLOSED = -4,     /* the peer closed (close_notify or EOF) */
+    TLS_FAILED = -5,     /* a handshake or protocol error; give up */
 };
 
 /* Read application data (the handshake first, when it is not done).

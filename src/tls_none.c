@@ -15,8 +15,8 @@ bool tls_available(void)
     return false;
 }
 
-struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen,
-                            const char **bad_key, char *warn, size_t warnlen)
+struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen, const char **bad_key,
+                            char *warn, size_t warnlen)
 {
     (void)c;
     if (warnlen > 0)

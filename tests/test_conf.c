@@ -132,8 +132,8 @@ static void check_same_settings(const struct conf *a, const struct conf *b)
 
 static const struct {
     const char *file;
-    const char *in;             /* the file the message names, if not `file` */
-    const char *msg;            /* after the file name */
+    const char *in;  /* the file the message names, if not `file` */
+    const char *msg; /* after the file name */
 } bad[] = {
     { "bad-unknown-key.conf", NULL, ":3: unknown key 'document_rot'" },
     { "bad-type-int.conf", NULL, ":3: 'pool_size' must be an integer" },
@@ -181,7 +181,7 @@ static void check_load_fails(const char *path, const char *want)
     char err[512];
     int rc;
 
-    memset(&c, 0xa5, sizeof(c));        /* "need not be initialised" */
+    memset(&c, 0xa5, sizeof(c)); /* "need not be initialised" */
     memset(err, 'x', sizeof(err));
     rc = conf_load(&c, path, err, sizeof(err));
     CHECK_INT(rc, -1);
@@ -232,8 +232,7 @@ static void test_load_errors(void)
         size_t n = 0;
 
         for (i = 0; i < CONF_MAX_LISTEN; i++)
-            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\"%zu\"", i ? ", " : "",
-                                  8000 + i);
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\"%zu\"", i ? ", " : "", 8000 + i);
         snprintf(text + n, sizeof(text) - n, " ];\ndocument_root = \"/\";\n");
         {
             char full[4200];
@@ -334,7 +333,7 @@ static void test_good(void)
     CHECK_STR(c.group, "www-data");
     conf_free(&c);
     CHECK(conf_is_empty(&c));
-    conf_free(&c);                      /* twice is harmless */
+    conf_free(&c); /* twice is harmless */
 }
 
 static void test_minimal_and_defaults(void)
@@ -419,7 +418,7 @@ static void test_parse_listen(void)
 {
     static const struct {
         const char *text;
-        int family;             /* 0: invalid */
+        int family; /* 0: invalid */
         const char *addr;
         unsigned port;
     } cases[] = {
@@ -486,7 +485,7 @@ static void test_parse_listen(void)
             if (rc != -1)
                 fprintf(stderr, "  (accepted \"%s\")\n", cases[i].text);
             CHECK_INT(rc, -EINVAL);
-            CHECK(l.text[0] == 0x77);   /* untouched on failure */
+            CHECK(l.text[0] == 0x77); /* untouched on failure */
         } else {
             if (rc != 0)
                 fprintf(stderr, "  (rejected \"%s\")\n", cases[i].text);
@@ -522,13 +521,25 @@ static const struct {
     const char *name;
     bool reloadable;
 } expected_keys[] = {
-    { "listen", false },          { "defer_accept", false },      { "document_root", true },
-    { "pool_size", false },       { "cpu_affinity", false },      { "queue_size", false },
+    { "listen", false },
+    { "defer_accept", false },
+    { "document_root", true },
+    { "pool_size", false },
+    { "cpu_affinity", false },
+    { "queue_size", false },
     { "max_connections", false },
-    { "max_header_size", false }, { "header_timeout", true },     { "keepalive_timeout", true },
-    { "send_timeout", true },     { "shutdown_timeout", true },   { "index", true },
-    { "mime_types", true },       { "log_level", true },          { "log_target", false },
-    { "access_log", true },       { "user", false },              { "group", false },
+    { "max_header_size", false },
+    { "header_timeout", true },
+    { "keepalive_timeout", true },
+    { "send_timeout", true },
+    { "shutdown_timeout", true },
+    { "index", true },
+    { "mime_types", true },
+    { "log_level", true },
+    { "log_target", false },
+    { "access_log", true },
+    { "user", false },
+    { "group", false },
 };
 
 #define NEXPECTED (sizeof(expected_keys) / sizeof(expected_keys[0]))
@@ -647,7 +658,7 @@ static void test_keep_restart(void)
     CHECK_STR(next.index, "x.html");
     next.pool_size = 5;
     CHECK(conf_parse_listen("127.0.0.1:80", &next.listen[0]) == 0);
-    again = next;                       /* the fields as they were, strings shared */
+    again = next; /* the fields as they were, strings shared */
     conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "listen, pool_size");
     CHECK_INT(next.pool_size, 4);
@@ -817,7 +828,7 @@ static void remove_tmpdir(void)
 {
     static const char *const names[] = {
         "unreadable.conf", "listen-max.conf", "listen-too-many.conf", "sample.conf",
-        "sample-all.conf", "index-max.conf", "index-too-long.conf",
+        "sample-all.conf", "index-max.conf",  "index-too-long.conf",
     };
     char path[PATH_MAX + 64];
     size_t i;

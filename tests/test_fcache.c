@@ -255,7 +255,7 @@ static void test_lru_bytes(void)
         return;
     put_file(fc, "/a", "aaaa", NULL, 0, 0);
     put_file(fc, "/b", "bbbb", NULL, 0, 0);
-    CHECK(cached(fc, "/a")); /* b is now the least recently used */
+    CHECK(cached(fc, "/a"));                /* b is now the least recently used */
     put_file(fc, "/c", "cccc", NULL, 0, 0); /* 12 > 10: one must go */
     CHECK(!cached(fc, "/b"));
     CHECK(cached(fc, "/a"));
@@ -289,7 +289,7 @@ static void test_drop(void)
     fcache_drop(fc, "/a");
     CHECK(!cached(fc, "/a"));
     CHECK(cached(fc, "/b"));
-    fcache_drop(fc, "/a");      /* not there: nothing happens */
+    fcache_drop(fc, "/a"); /* not there: nothing happens */
     fcache_drop(fc, "/nope");
     CHECK(cached(fc, "/b"));
     fcache_drop(fc, "/b");
@@ -350,18 +350,18 @@ static struct fcache *fixture(void)
 }
 
 /* After fcache_changed(wd, name) on a fresh fixture, which of x, y, m, c remain. */
-#define CHANGED(wd, name, want_x, want_y, want_m, want_c)  \
-    do {                                                   \
-        struct fcache *fc_ = fixture();                    \
-        CHECK(fc_ != NULL);                                \
-        if (fc_ == NULL)                                   \
-            break;                                         \
-        fcache_changed(fc_, (wd), (name));                 \
-        CHECK_INT(cached(fc_, "/a/x.html"), (want_x));     \
-        CHECK_INT(cached(fc_, "/b/y.html"), (want_y));     \
+#define CHANGED(wd, name, want_x, want_y, want_m, want_c)    \
+    do {                                                     \
+        struct fcache *fc_ = fixture();                      \
+        CHECK(fc_ != NULL);                                  \
+        if (fc_ == NULL)                                     \
+            break;                                           \
+        fcache_changed(fc_, (wd), (name));                   \
+        CHECK_INT(cached(fc_, "/a/x.html"), (want_x));       \
+        CHECK_INT(cached(fc_, "/b/y.html"), (want_y));       \
         CHECK_INT(cached(fc_, "/d/missing.html"), (want_m)); \
-        CHECK_INT(cached(fc_, "/c.html"), (want_c));       \
-        fcache_free(fc_);                                  \
+        CHECK_INT(cached(fc_, "/c.html"), (want_c));         \
+        fcache_free(fc_);                                    \
     } while (0)
 
 static void test_changed(void)
@@ -386,7 +386,7 @@ static void test_changed(void)
     CHANGED(2, "x.html", 0, 1, 1, 1);
     CHANGED(2, "x.htm", 1, 1, 1, 1);
     CHANGED(2, "x.html.swp", 1, 1, 1, 1);
-    CHANGED(2, "a", 1, 1, 1, 1);      /* the name of a's own segment, not one in a */
+    CHANGED(2, "a", 1, 1, 1, 1); /* the name of a's own segment, not one in a */
     CHANGED(2, "y.html", 1, 1, 1, 1);
 
     /* The file x.html (watch 3, its last): any event. */

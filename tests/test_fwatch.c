@@ -65,7 +65,7 @@ static void write_file(const char *rel, const char *text, int flags)
 enum { MAX_EVENTS = 64 };
 struct events {
     unsigned n, calls;
-    unsigned lost;                 /* calls with wd -1 */
+    unsigned lost; /* calls with wd -1 */
     struct {
         int wd;
         bool has_name;
@@ -222,7 +222,7 @@ static void test_paths(struct fwatch *fw)
     CHECK_INT(fwatch_path(fw, "a/b/missing.html", true, m), -1); /* a file must exist */
     CHECK_INT(fwatch_path(fw, "a/b/f.txt/x", true, m), -1);      /* a file on the way */
     CHECK_INT(fwatch_path(fw, "a/b/f.txt/x", false, m), -1);
-    CHECK_INT(fwatch_path(fw, "link/b/f.txt", true, m), -1);     /* a symlink on the way */
+    CHECK_INT(fwatch_path(fw, "link/b/f.txt", true, m), -1); /* a symlink on the way */
     CHECK_INT(fwatch_path(fw, "link/b/missing.html", false, m), -1);
     CHECK_INT(fwatch_path(fw, "link/missing.html", false, m), -1);
     CHECK_INT(kernel_watches(fw, 0, NULL), before + 5);

@@ -19,14 +19,14 @@
 
 /* ---------------------------------------------------------------- harness */
 
-static char *guard_mid;   /* the readable page between two PROT_NONE pages */
+static char *guard_mid; /* the readable page between two PROT_NONE pages */
 static size_t page_size;
 
 static void guard_init(void)
 {
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    char *map = mmap(NULL, 3 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    char *map =
+        mmap(NULL, 3 * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED || mprotect(map, page_size, PROT_NONE) != 0 ||
         mprotect(map + 2 * page_size, page_size, PROT_NONE) != 0) {
         perror("mmap/mprotect");
@@ -48,8 +48,7 @@ static const char *guarded(const char *s, size_t len)
 }
 
 /* A check made on behalf of a table row: reports the row's line. */
-__attribute__((format(printf, 3, 4))) static bool expect_at(int line, bool ok, const char *fmt,
-                                                             ...)
+__attribute__((format(printf, 3, 4))) static bool expect_at(int line, bool ok, const char *fmt, ...)
 {
     test_checks++;
     if (!ok) {
@@ -221,7 +220,7 @@ static void test_errors(void)
     PARSE_ERR(" / HTTP/1.1\r\n\r\n", 400);
     PARSE_ERR("GET  HTTP/1.1\r\n\r\n", 400);
     PARSE_ERR("GET / \r\n\r\n", 400);
-    PARSE_ERR("GET /\r\n\r\n", 400);             /* HTTP/0.9 style */
+    PARSE_ERR("GET /\r\n\r\n", 400); /* HTTP/0.9 style */
     PARSE_ERR("GET /\n", 400);
     PARSE_ERR("GET\r\n\r\n", 400);
     PARSE_ERR("GET / HTTP/1\r\n\r\n", 400);
@@ -243,7 +242,7 @@ static void test_errors(void)
     PARSE_ERR("GET(/) HTTP/1.1\r\n\r\n", 400);
 
     /* field lines */
-    PARSE_ERR("GET / HTTP/1.1\r\n: v\r\n\r\n", 400);            /* empty name */
+    PARSE_ERR("GET / HTTP/1.1\r\n: v\r\n\r\n", 400); /* empty name */
     PARSE_ERR("GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400);
     PARSE_ERR("GET / HTTP/1.1\r\nX y: v\r\n\r\n", 400);
     PARSE_ERR("GET / HTTP/1.1\r\nX(y): v\r\n\r\n", 400);
@@ -309,10 +308,10 @@ static void test_max_headers(void)
     memcpy(buf + len, "\r\n", 2);
     CHECK_INT(parse_n(buf, len + 2, 0), len + 2);
     CHECK_INT(req.num_headers, HTTP_MAX_HEADERS);
-    CHECK_MEM(req.headers[HTTP_MAX_HEADERS - 1].name,
-              req.headers[HTTP_MAX_HEADERS - 1].name_len, "H63");
-    CHECK_MEM(req.headers[HTTP_MAX_HEADERS - 1].value,
-              req.headers[HTTP_MAX_HEADERS - 1].value_len, "63");
+    CHECK_MEM(req.headers[HTTP_MAX_HEADERS - 1].name, req.headers[HTTP_MAX_HEADERS - 1].name_len,
+              "H63");
+    CHECK_MEM(req.headers[HTTP_MAX_HEADERS - 1].value, req.headers[HTTP_MAX_HEADERS - 1].value_len,
+              "63");
 
     len += (size_t)sprintf(buf + len, "H64: 64\r\n\r\n");
     CHECK_INT(parse_n(buf, len, 0), HTTP_PARSE_ERROR);
@@ -338,8 +337,8 @@ static void truncations(int line, const char *s)
     /* byte by byte, as a slowloris client sends it */
     for (size_t i = 1; i < n && ok; i++) {
         int r = parse_n(s, i, i - 1);
-        ok = expect_at(line, r == HTTP_PARSE_INCOMPLETE, "prefix %zu, last_len %zu: %d", i,
-                       i - 1, r);
+        ok = expect_at(line, r == HTTP_PARSE_INCOMPLETE, "prefix %zu, last_len %zu: %d", i, i - 1,
+                       r);
     }
     expect_at(line, parse_n(s, n, n - 1) == (int)n, "whole request, last_len %zu", n - 1);
 
@@ -378,7 +377,7 @@ static void test_last_len(void)
     size_t n = sizeof(bad) - 1;
 
     CHECK_INT(parse_n(bad, 6, 0), HTTP_PARSE_ERROR);
-    CHECK_INT(parse_n(bad, 6, 5), HTTP_PARSE_INCOMPLETE);         /* documented */
+    CHECK_INT(parse_n(bad, 6, 5), HTTP_PARSE_INCOMPLETE); /* documented */
     CHECK_INT(parse_n(bad, n - 2, 5), HTTP_PARSE_INCOMPLETE);
     CHECK_INT(parse_n(bad, n, n - 2), HTTP_PARSE_ERROR);
     CHECK_INT(req.error_status, 400);
@@ -456,13 +455,15 @@ static void test_every_byte(void)
         len = with_byte(buf, "GET / HTTP/1.1\r\nXa", c, "b: v\r\n\r\n");
         r = parse_n(buf, len, 0);
         if (c == ':') {
-            expect_at(__LINE__, r == (int)len && mem_is(req.headers[0].name,
-                      req.headers[0].name_len, "Xa") && mem_is(req.headers[0].value,
-                      req.headers[0].value_len, "b: v"), "name byte ':': %d", r);
+            expect_at(__LINE__,
+                      r == (int)len && mem_is(req.headers[0].name, req.headers[0].name_len, "Xa") &&
+                          mem_is(req.headers[0].value, req.headers[0].value_len, "b: v"),
+                      "name byte ':': %d", r);
         } else if (is_tchar(c)) {
             sprintf(want, "Xa%cb", c);
-            expect_at(__LINE__, r == (int)len && mem_is(req.headers[0].name,
-                      req.headers[0].name_len, want), "name byte 0x%02x: %d", c, r);
+            expect_at(__LINE__,
+                      r == (int)len && mem_is(req.headers[0].name, req.headers[0].name_len, want),
+                      "name byte 0x%02x: %d", c, r);
         } else {
             expect_at(__LINE__, r == HTTP_PARSE_ERROR && req.error_status == 400,
                       "name byte 0x%02x: %d", c, r);
@@ -472,12 +473,13 @@ static void test_every_byte(void)
         len = with_byte(buf, "GET / HTTP/1.1\r\nA: b\r\n", c, "X: v\r\n\r\n");
         r = parse_n(buf, len, 0);
         if (c == '\n') {
-            expect_at(__LINE__, r == (int)len - 8 && req.num_headers == 1,
-                      "line start byte LF: %d", r);
+            expect_at(__LINE__, r == (int)len - 8 && req.num_headers == 1, "line start byte LF: %d",
+                      r);
         } else if (is_tchar(c)) {
             sprintf(want, "%cX", c);
-            expect_at(__LINE__, r == (int)len && mem_is(req.headers[1].name,
-                      req.headers[1].name_len, want), "line start byte 0x%02x: %d", c, r);
+            expect_at(__LINE__,
+                      r == (int)len && mem_is(req.headers[1].name, req.headers[1].name_len, want),
+                      "line start byte 0x%02x: %d", c, r);
         } else {
             expect_at(__LINE__, r == HTTP_PARSE_ERROR && req.error_status == 400,
                       "line start byte 0x%02x: %d", c, r);
@@ -488,8 +490,9 @@ static void test_every_byte(void)
         r = parse_n(buf, len, 0);
         if (c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e) || c >= 0x80) {
             sprintf(want, "a%cb", c);
-            expect_at(__LINE__, r == (int)len && mem_is(req.headers[0].value,
-                      req.headers[0].value_len, want), "value byte 0x%02x: %d", c, r);
+            expect_at(__LINE__,
+                      r == (int)len && mem_is(req.headers[0].value, req.headers[0].value_len, want),
+                      "value byte 0x%02x: %d", c, r);
         } else {
             expect_at(__LINE__, r == HTTP_PARSE_ERROR && req.error_status == 400,
                       "value byte 0x%02x: %d", c, r);
@@ -499,12 +502,14 @@ static void test_every_byte(void)
         len = with_byte(buf, "GET / HTTP/1.1\r\nX: a", c, "\r\n\r\n");
         r = parse_n(buf, len, 0);
         if (c == ' ' || c == '\t' || c == '\n') {
-            expect_at(__LINE__, r > 0 && mem_is(req.headers[0].value,
-                      req.headers[0].value_len, "a"), "value end byte 0x%02x: %d", c, r);
+            expect_at(__LINE__,
+                      r > 0 && mem_is(req.headers[0].value, req.headers[0].value_len, "a"),
+                      "value end byte 0x%02x: %d", c, r);
         } else if ((c >= 0x21 && c <= 0x7e) || c >= 0x80) {
             sprintf(want, "a%c", c);
-            expect_at(__LINE__, r == (int)len && mem_is(req.headers[0].value,
-                      req.headers[0].value_len, want), "value end byte 0x%02x: %d", c, r);
+            expect_at(__LINE__,
+                      r == (int)len && mem_is(req.headers[0].value, req.headers[0].value_len, want),
+                      "value end byte 0x%02x: %d", c, r);
         } else {
             expect_at(__LINE__, r == HTTP_PARSE_ERROR && req.error_status == 400,
                       "value end byte 0x%02x: %d", c, r);
@@ -516,8 +521,9 @@ static void test_every_byte(void)
         if (c == '1')
             expect_at(__LINE__, r == (int)len, "major 0x%02x: %d", c, r);
         else
-            expect_at(__LINE__, r == HTTP_PARSE_ERROR &&
-                      req.error_status == (c >= '0' && c <= '9' ? 505 : 400),
+            expect_at(__LINE__,
+                      r == HTTP_PARSE_ERROR &&
+                          req.error_status == (c >= '0' && c <= '9' ? 505 : 400),
                       "major 0x%02x: %d %d", c, r, req.error_status);
 
         /* the minor version digit */
@@ -597,7 +603,7 @@ static void test_check_host(void)
     REQ_CHECK("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400);
     REQ_CHECK("GET / HTTP/1.0\r\nHost: a b\r\n\r\n", 400);
     REQ_CHECK("GET / HTTP/1.1\r\nHOST: a\r\n\r\n", 0);
-    REQ_CHECK("GET / HTTP/1.1\r\nHost:\r\n\r\n", 0);     /* RFC 9112 3.2: may be empty */
+    REQ_CHECK("GET / HTTP/1.1\r\nHost:\r\n\r\n", 0); /* RFC 9112 3.2: may be empty */
     CHECK(info.host != NULL && info.host->value_len == 0);
 
     static const struct {
@@ -666,7 +672,7 @@ static void test_check_absolute_form(void)
     } targets[] = {
         { __LINE__, "/", true },
         { __LINE__, "/a:b@c", true },
-        { __LINE__, "*", true },                    /* not absolute-form: the path decides */
+        { __LINE__, "*", true }, /* not absolute-form: the path decides */
         { __LINE__, "x", true },
         { __LINE__, "http:/x", true },
         { __LINE__, "http://example.com", true },
@@ -679,7 +685,7 @@ static void test_check_absolute_form(void)
         { __LINE__, "http://[abcd::ef98:0:7654:321]:8080/x", true },
         { __LINE__, "http://ex%41mple?q", true },
         { __LINE__, "http://x#f", true },
-        { __LINE__, "ftp://x/", true },             /* the path module refuses the scheme */
+        { __LINE__, "ftp://x/", true }, /* the path module refuses the scheme */
         { __LINE__, "http://[abcd::ef98:0:7654:321", false },
         { __LINE__, "http://[abcd::ef98:0:7654:321/", false },
         { __LINE__, "http://host:1.2/", false },
@@ -748,9 +754,9 @@ static void test_check_length(void)
         char buf[256];
         snprintf(buf, sizeof(buf), "POST / HTTP/1.1\r\nHost: a\r\n%s\r\n", cases[i].fields);
         if (check_case(cases[i].line, buf, cases[i].status) && cases[i].status == 0)
-            expect_at(cases[i].line, info.has_content_length &&
-                      info.content_length == cases[i].length, "content_length %" PRIu64,
-                      info.content_length);
+            expect_at(cases[i].line,
+                      info.has_content_length && info.content_length == cases[i].length,
+                      "content_length %" PRIu64, info.content_length);
     }
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\n\r\n", 0);
     CHECK(!info.has_content_length);
@@ -768,11 +774,14 @@ static void test_check_transfer_encoding(void)
     CHECK(info.chunked);
     /* TE + CL, in either order (RFC 9112 6.3: request smuggling) */
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-              "Content-Length: 5\r\n\r\n", 400);
+              "Content-Length: 5\r\n\r\n",
+              400);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-              "Transfer-Encoding: chunked\r\n\r\n", 400);
+              "Transfer-Encoding: chunked\r\n\r\n",
+              400);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-              "Transfer-Encoding: gzip\r\n\r\n", 400);
+              "Transfer-Encoding: gzip\r\n\r\n",
+              400);
     /* TE in HTTP/1.0 */
     REQ_CHECK("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
     CHECK(!info.chunked);
@@ -784,7 +793,8 @@ static void test_check_transfer_encoding(void)
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 501);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 501);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-              "Transfer-Encoding: chunked\r\n\r\n", 501);
+              "Transfer-Encoding: chunked\r\n\r\n",
+              501);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \r\n\r\n", 501);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;q=1\r\n\r\n", 501);
     REQ_CHECK("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501);
@@ -803,11 +813,12 @@ static void test_check_keep_alive(void)
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", true },
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false },
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: CLOSE\r\n\r\n", false },
-        { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n",
-          false },
+        { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n", false },
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade,Close\r\n\r\n", false },
-        { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n"
-                    "Connection: close\r\n\r\n", false },
+        { __LINE__,
+          "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n"
+          "Connection: close\r\n\r\n",
+          false },
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n", true },
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", true },
         { __LINE__, "GET / HTTP/1.1\r\nHost: a\r\nX-Connection: close\r\n\r\n", true },
@@ -856,13 +867,13 @@ static void test_check_method(void)
         const char *method;
         enum http_method want;
     } cases[] = {
-        { __LINE__, "GET", HTTP_METHOD_GET },        { __LINE__, "HEAD", HTTP_METHOD_HEAD },
-        { __LINE__, "POST", HTTP_METHOD_KNOWN },     { __LINE__, "PUT", HTTP_METHOD_KNOWN },
-        { __LINE__, "DELETE", HTTP_METHOD_KNOWN },   { __LINE__, "CONNECT", HTTP_METHOD_KNOWN },
-        { __LINE__, "OPTIONS", HTTP_METHOD_KNOWN },  { __LINE__, "TRACE", HTTP_METHOD_KNOWN },
-        { __LINE__, "PATCH", HTTP_METHOD_KNOWN },    { __LINE__, "get", HTTP_METHOD_UNKNOWN },
-        { __LINE__, "Head", HTTP_METHOD_UNKNOWN },   { __LINE__, "GETX", HTTP_METHOD_UNKNOWN },
-        { __LINE__, "GE", HTTP_METHOD_UNKNOWN },     { __LINE__, "HEADER", HTTP_METHOD_UNKNOWN },
+        { __LINE__, "GET", HTTP_METHOD_GET },          { __LINE__, "HEAD", HTTP_METHOD_HEAD },
+        { __LINE__, "POST", HTTP_METHOD_KNOWN },       { __LINE__, "PUT", HTTP_METHOD_KNOWN },
+        { __LINE__, "DELETE", HTTP_METHOD_KNOWN },     { __LINE__, "CONNECT", HTTP_METHOD_KNOWN },
+        { __LINE__, "OPTIONS", HTTP_METHOD_KNOWN },    { __LINE__, "TRACE", HTTP_METHOD_KNOWN },
+        { __LINE__, "PATCH", HTTP_METHOD_KNOWN },      { __LINE__, "get", HTTP_METHOD_UNKNOWN },
+        { __LINE__, "Head", HTTP_METHOD_UNKNOWN },     { __LINE__, "GETX", HTTP_METHOD_UNKNOWN },
+        { __LINE__, "GE", HTTP_METHOD_UNKNOWN },       { __LINE__, "HEADER", HTTP_METHOD_UNKNOWN },
         { __LINE__, "PROPFIND", HTTP_METHOD_UNKNOWN }, { __LINE__, "POS", HTTP_METHOD_UNKNOWN },
         { __LINE__, "X", HTTP_METHOD_UNKNOWN },
     };
@@ -902,7 +913,8 @@ static void test_check_pointers(void)
               "Referer: r2\r\n"
               "User-Agent: ua2\r\n"
               "If-Matches: x\r\n"
-              "\r\n", 0);
+              "\r\n",
+              0);
     CHECK(info.if_match == &req.headers[0]);
     CHECK(info.if_none_match == &req.headers[1]);
     CHECK(info.if_modified_since == &req.headers[2]);
@@ -966,22 +978,49 @@ static void test_reason(void)
         int status;
         const char *reason;
     } cases[] = {
-        { 100, "Continue" }, { 101, "Switching Protocols" }, { 200, "OK" },
-        { 201, "Created" }, { 204, "No Content" }, { 206, "Partial Content" },
-        { 301, "Moved Permanently" }, { 302, "Found" }, { 303, "See Other" },
-        { 304, "Not Modified" }, { 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
-        { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
-        { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 406, "Not Acceptable" },
-        { 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
-        { 411, "Length Required" }, { 412, "Precondition Failed" }, { 413, "Content Too Large" },
-        { 414, "URI Too Long" }, { 415, "Unsupported Media Type" },
-        { 416, "Range Not Satisfiable" }, { 417, "Expectation Failed" },
-        { 421, "Misdirected Request" }, { 426, "Upgrade Required" },
-        { 428, "Precondition Required" }, { 429, "Too Many Requests" },
-        { 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
-        { 501, "Not Implemented" }, { 502, "Bad Gateway" }, { 503, "Service Unavailable" },
-        { 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
-        { 0, "Unknown" }, { -1, "Unknown" }, { 299, "Unknown" }, { 418, "Unknown" },
+        { 100, "Continue" },
+        { 101, "Switching Protocols" },
+        { 200, "OK" },
+        { 201, "Created" },
+        { 204, "No Content" },
+        { 206, "Partial Content" },
+        { 301, "Moved Permanently" },
+        { 302, "Found" },
+        { 303, "See Other" },
+        { 304, "Not Modified" },
+        { 307, "Temporary Redirect" },
+        { 308, "Permanent Redirect" },
+        { 400, "Bad Request" },
+        { 401, "Unauthorized" },
+        { 403, "Forbidden" },
+        { 404, "Not Found" },
+        { 405, "Method Not Allowed" },
+        { 406, "Not Acceptable" },
+        { 408, "Request Timeout" },
+        { 409, "Conflict" },
+        { 410, "Gone" },
+        { 411, "Length Required" },
+        { 412, "Precondition Failed" },
+        { 413, "Content Too Large" },
+        { 414, "URI Too Long" },
+        { 415, "Unsupported Media Type" },
+        { 416, "Range Not Satisfiable" },
+        { 417, "Expectation Failed" },
+        { 421, "Misdirected Request" },
+        { 426, "Upgrade Required" },
+        { 428, "Precondition Required" },
+        { 429, "Too Many Requests" },
+        { 431, "Request Header Fields Too Large" },
+        { 500, "Internal Server Error" },
+        { 501, "Not Implemented" },
+        { 502, "Bad Gateway" },
+        { 503, "Service Unavailable" },
+        { 504, "Gateway Timeout" },
+        { 505, "HTTP Version Not Supported" },
+        { 0, "Unknown" },
+        { -1, "Unknown" },
+        { 299, "Unknown" },
+        { 418, "Unknown" },
         { 999, "Unknown" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -1005,7 +1044,7 @@ static void test_format_date(void)
         { __LINE__, 4102444800, "Fri, 01 Jan 2100 00:00:00 GMT" },
         { __LINE__, -2208988800, "Mon, 01 Jan 1900 00:00:00 GMT" },
         { __LINE__, 253402300799, "Fri, 31 Dec 9999 23:59:59 GMT" },
-        { __LINE__, 253402300800, "Fri, 31 Dec 9999 23:59:59 GMT" },    /* clamped */
+        { __LINE__, 253402300800, "Fri, 31 Dec 9999 23:59:59 GMT" }, /* clamped */
         { __LINE__, INT64_MAX, "Fri, 31 Dec 9999 23:59:59 GMT" },
         { __LINE__, -62167219200, "Sat, 01 Jan 0000 00:00:00 GMT" },
         { __LINE__, INT64_MIN, "Sat, 01 Jan 0000 00:00:00 GMT" },
@@ -1014,9 +1053,10 @@ static void test_format_date(void)
         char out[HTTP_DATE_LEN + 2];
         memset(out, 'x', sizeof(out));
         size_t n = http_format_date(out, (time_t)cases[i].t);
-        expect_at(cases[i].line, n == HTTP_DATE_LEN && strcmp(out, cases[i].want) == 0 &&
-                  out[HTTP_DATE_LEN + 1] == 'x', "format_date(%" PRId64 ") = \"%s\"",
-                  cases[i].t, out);
+        expect_at(cases[i].line,
+                  n == HTTP_DATE_LEN && strcmp(out, cases[i].want) == 0 &&
+                      out[HTTP_DATE_LEN + 1] == 'x',
+                  "format_date(%" PRId64 ") = \"%s\"", cases[i].t, out);
     }
 }
 
@@ -1122,7 +1162,10 @@ static void test_parse_date(void)
     /* a NUL inside or after a valid date */
     time_t t;
     CHECK(!http_parse_date(guarded("Sun, 06 Nov 1994 08:49:37 GMT\0", 30), 30, &t));
-    CHECK(!http_parse_date(guarded("Sun, 06 Nov 1994\0" "08:49:37 GMT", 29), 29, &t));
+    CHECK(!http_parse_date(guarded("Sun, 06 Nov 1994\0"
+                                   "08:49:37 GMT",
+                                   29),
+                           29, &t));
     /* a prefix of a valid date is not valid */
     static const char full[] = "Sunday, 06-Nov-94 08:49:37 GMT";
     for (size_t n = 0; n < sizeof(full) - 1; n++)
@@ -1138,8 +1181,10 @@ static void test_date_roundtrip(void)
         char out[HTTP_DATE_LEN + 1];
         time_t back = 0;
         http_format_date(out, (time_t)t);
-        ok = expect_at(__LINE__, http_parse_date(guarded(out, HTTP_DATE_LEN), HTTP_DATE_LEN,
-                       &back) && (int64_t)back == t, "roundtrip %" PRId64 ": %s", t, out);
+        ok = expect_at(__LINE__,
+                       http_parse_date(guarded(out, HTTP_DATE_LEN), HTTP_DATE_LEN, &back) &&
+                           (int64_t)back == t,
+                       "roundtrip %" PRId64 ": %s", t, out);
     }
 }
 
@@ -1149,7 +1194,7 @@ static void test_etag_match(void)
         int line;
         const char *list;
         const char *etag;
-        bool strong, weak;    /* want under strong and under weak comparison */
+        bool strong, weak; /* want under strong and under weak comparison */
     } cases[] = {
         { __LINE__, "\"abc\"", "\"abc\"", true, true },
         { __LINE__, "\"abc\"", "\"abd\"", false, false },
@@ -1202,8 +1247,7 @@ static void test_etag_match(void)
         bool s = http_etag_match(guarded(cases[i].list, len), len, cases[i].etag, true);
         bool w = http_etag_match(guarded(cases[i].list, len), len, cases[i].etag, false);
         expect_at(cases[i].line, s == cases[i].strong && w == cases[i].weak,
-                  "etag_match('%s', '%s'): strong %d, weak %d", cases[i].list, cases[i].etag,
-                  s, w);
+                  "etag_match('%s', '%s'): strong %d, weak %d", cases[i].list, cases[i].etag, s, w);
     }
     CHECK(http_etag_match(guarded("*", 1), 1, NULL, true));
     CHECK(!http_etag_match(guarded("\"a\"", 3), 3, NULL, false));
@@ -1218,8 +1262,8 @@ static void test_etag_match(void)
 static void test_huge_len(void)
 {
     size_t len = (size_t)INT_MAX + 2;
-    char *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *map =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
     if (map == MAP_FAILED) {
         fprintf(stderr, "skipping test_huge_len: mmap: %m\n");
@@ -1236,9 +1280,9 @@ static void test_huge_len(void)
 
 /* ---------------------------------------------------------------- chunked bodies */
 
-#define CH_ERR (-1)   /* expected result: HTTP_PARSE_ERROR */
-#define CH_MORE (-2)  /* expected result: everything consumed, the body not ended */
-#define CH_ALL (-4)   /* expected result: the whole input is the body */
+#define CH_ERR (-1)  /* expected result: HTTP_PARSE_ERROR */
+#define CH_MORE (-2) /* expected result: everything consumed, the body not ended */
+#define CH_ALL (-4)  /* expected result: the whole input is the body */
 
 /*
  * Feed s[0..len) to a fresh decoder in pieces: the first of first bytes, then pieces of
@@ -1261,7 +1305,7 @@ static long long chunked_feed(const char *s, size_t len, size_t first, size_t st
         if (r == HTTP_PARSE_ERROR)
             return CH_ERR;
         if (r < 0 || (size_t)r > n || ((size_t)r < n && !done))
-            return -3;   /* a broken contract: matches no expectation */
+            return -3; /* a broken contract: matches no expectation */
         off += (size_t)r;
         if (done)
             return (long long)off;
@@ -1288,7 +1332,7 @@ static void chunked_case(int line, const char *s, size_t len, long long want, ui
 }
 
 #define CHUNKED(s, want) chunked_case(__LINE__, s, sizeof(s) - 1, want, 1u << 20, 100)
-#define CHUNKED_LIMITS(s, want, max_data, max_line)                                    \
+#define CHUNKED_LIMITS(s, want, max_data, max_line) \
     chunked_case(__LINE__, s, sizeof(s) - 1, want, max_data, max_line)
 #define CHUNKED_ALL(s) CHUNKED(s, CH_ALL)
 
@@ -1301,7 +1345,7 @@ static void test_chunked_valid(void)
     CHUNKED_ALL("1f\r\n0123456789012345678901234567890\r\n0\r\n\r\n");
     CHUNKED_ALL("1F\r\n0123456789012345678901234567890\r\n0\r\n\r\n");
     CHUNKED_ALL("0005\r\nhello\r\n000\r\n\r\n");
-    CHUNKED_ALL("2\r\n\r\n\r\n0\r\n\r\n");   /* data may hold CRLF */
+    CHUNKED_ALL("2\r\n\r\n\r\n0\r\n\r\n"); /* data may hold CRLF */
     CHUNKED_ALL("3\r\n\x00\xff\n\r\n0\r\n\r\n");
     /* chunk extensions */
     CHUNKED_ALL("5;name=value\r\nhello\r\n0;last\r\n\r\n");
@@ -1350,12 +1394,12 @@ static void test_chunked_errors(void)
     CHUNKED("+5\r\n", CH_ERR);
     CHUNKED("0x5\r\nhello\r\n", CH_ERR);
     CHUNKED(" 5\r\nhello\r\n", CH_ERR);
-    CHUNKED("5 \r\nhello\r\n", CH_ERR);       /* BWS must lead to ";" */
+    CHUNKED("5 \r\nhello\r\n", CH_ERR); /* BWS must lead to ";" */
     CHUNKED("5 5\r\nhello\r\n", CH_ERR);
     CHUNKED("5g\r\n", CH_ERR);
-    CHUNKED("5\rhello", CH_ERR);             /* bare CR */
+    CHUNKED("5\rhello", CH_ERR); /* bare CR */
     CHUNKED("5\r\r\n", CH_ERR);
-    CHUNKED("5\r\nhelloX\r\n0\r\n\r\n", CH_ERR);   /* data longer than its size */
+    CHUNKED("5\r\nhelloX\r\n0\r\n\r\n", CH_ERR); /* data longer than its size */
     CHUNKED("5\r\nhello\rX", CH_ERR);
     CHUNKED("5\r\nhello0\r\n\r\n", CH_ERR);
     CHUNKED("5\r\nhello\r\r\n", CH_ERR);
@@ -1369,7 +1413,7 @@ static void test_chunked_errors(void)
     CHUNKED("5;a \r\nhello\r\n", CH_ERR);
     CHUNKED("5;a=\"b\" \r\nhello\r\n", CH_ERR);
     CHUNKED("5;a=\"b\"c\r\nhello\r\n", CH_ERR);
-    CHUNKED("5;a=\"x\r\nhello\r\n", CH_ERR);   /* unterminated quoted-string */
+    CHUNKED("5;a=\"x\r\nhello\r\n", CH_ERR); /* unterminated quoted-string */
     CHUNKED("5;a=\"x\nhello\r\n", CH_ERR);
     CHUNKED("5;a=\"x\"y\r\nhello\r\n", CH_ERR);
     CHUNKED("5;a=\"\\\r\nhello\r\n", CH_ERR);
@@ -1381,7 +1425,7 @@ static void test_chunked_errors(void)
     CHUNKED("5;a==b\r\nhello\r\n", CH_ERR);
     CHUNKED("5;@\r\nhello\r\n", CH_ERR);
     /* trailers */
-    CHUNKED("0\r\nA: b\r\n c\r\n\r\n", CH_ERR);    /* obs-fold */
+    CHUNKED("0\r\nA: b\r\n c\r\n\r\n", CH_ERR); /* obs-fold */
     CHUNKED("0\r\n A: b\r\n\r\n", CH_ERR);
     CHUNKED("0\r\n: b\r\n\r\n", CH_ERR);
     CHUNKED("0\r\nA : b\r\n\r\n", CH_ERR);
@@ -1396,7 +1440,7 @@ static void test_chunked_errors(void)
 static void test_chunked_limits(void)
 {
     /* the size: overflow of 64 bits, and max_data over all chunks */
-    CHUNKED("100000\r\n", CH_MORE);                  /* max_data 1 MiB */
+    CHUNKED("100000\r\n", CH_MORE); /* max_data 1 MiB */
     CHUNKED("100001\r\n", CH_ERR);
     CHUNKED("ffffffffffffffff\r\nabc", CH_ERR);
     CHUNKED_LIMITS("10000000000000000\r\n", CH_ERR, UINT64_MAX, 100);
@@ -1454,8 +1498,7 @@ static void test_chunked_after(void)
 
     http_chunked_init(&st);
     CHECK_INT(http_chunked_skip(&st, guarded("z", 1), 1, 10, 10, &done), HTTP_PARSE_ERROR);
-    CHECK_INT(http_chunked_skip(&st, guarded("0\r\n\r\n", 5), 5, 10, 10, &done),
-              HTTP_PARSE_ERROR);
+    CHECK_INT(http_chunked_skip(&st, guarded("0\r\n\r\n", 5), 5, 10, 10, &done), HTTP_PARSE_ERROR);
     CHECK(!done);
 }
 

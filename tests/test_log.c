@@ -13,12 +13,12 @@
 #include "log.h"
 #include "test.h"
 
-#define ESC(in, inlen, outsz, want)                                                     \
-    do {                                                                                \
-        char out_[512];                                                                 \
-        size_t n_ = log_escape(out_, (outsz), (in), (inlen));                           \
-        CHECK_STR(out_, (want));                                                        \
-        CHECK_INT(n_, strlen(want));                                                    \
+#define ESC(in, inlen, outsz, want)                           \
+    do {                                                      \
+        char out_[512];                                       \
+        size_t n_ = log_escape(out_, (outsz), (in), (inlen)); \
+        CHECK_STR(out_, (want));                              \
+        CHECK_INT(n_, strlen(want));                          \
     } while (0)
 
 static void test_escape(void)
@@ -114,7 +114,8 @@ int main(void)
     test_escape();
 
     const char *t = capture(emit_levels);
-    CHECK(matches(t, "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \\[err\\] disk gone$"));
+    CHECK(
+        matches(t, "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} \\[err\\] disk gone$"));
     CHECK(matches(t, "\\[warning\\] careful$"));
     CHECK(matches(t, "\\[notice\\] note$"));
     CHECK(strstr(t, "not shown") == NULL);

@@ -212,27 +212,26 @@ static char *write_fixture(const char *text, size_t len)
     return name;
 }
 
-static const char fixture[] =
-    "# a comment line: text/x-comment commented\n"
-    "   # an indented comment\n"
-    "\n"
-    "   \t\n"
-    "text/x-custom   foo  BAR\tbaz # trailing comment with ext2\n"
-    "application/x-override html\n"
-    "text/plain\tmd\n"
-    "image/x-new png# a comment right after a token\n"
-    "bad-type-no-slash qqq\n"
-    "text/ empty-subtype\n"
-    "/x no-type\n"
-    "text/x;y semicolon\n"
-    "text/x-later foo\n"
-    "text/x-only-type\n"
-    "application/x-dots tar.gz good.ext sl/ash\n"
-    "Text/X-Case UPPERONLY\n"
-    "text/x-nul nul\0byte okafternul\n"
-    "text/x-crlf crlf\r\n"
-    "  text/x-indented indented  \n"
-    "text/x-noeol lastext";
+static const char fixture[] = "# a comment line: text/x-comment commented\n"
+                              "   # an indented comment\n"
+                              "\n"
+                              "   \t\n"
+                              "text/x-custom   foo  BAR\tbaz # trailing comment with ext2\n"
+                              "application/x-override html\n"
+                              "text/plain\tmd\n"
+                              "image/x-new png# a comment right after a token\n"
+                              "bad-type-no-slash qqq\n"
+                              "text/ empty-subtype\n"
+                              "/x no-type\n"
+                              "text/x;y semicolon\n"
+                              "text/x-later foo\n"
+                              "text/x-only-type\n"
+                              "application/x-dots tar.gz good.ext sl/ash\n"
+                              "Text/X-Case UPPERONLY\n"
+                              "text/x-nul nul\0byte okafternul\n"
+                              "text/x-crlf crlf\r\n"
+                              "  text/x-indented indented  \n"
+                              "text/x-noeol lastext";
 
 static void test_file(void)
 {

@@ -17,7 +17,7 @@
 #include "test.h"
 
 struct guard {
-    char *page;  /* one read/write page, followed by a PROT_NONE page */
+    char *page; /* one read/write page, followed by a PROT_NONE page */
     size_t size;
 };
 
@@ -78,8 +78,14 @@ struct norm_case {
 };
 
 /* sizeof, not strlen, so inputs may hold a NUL */
-#define OK(in, want) { __LINE__, in, sizeof(in) - 1, want, 0 }
-#define ERR(in, status) { __LINE__, in, sizeof(in) - 1, NULL, status }
+#define OK(in, want)                          \
+    {                                         \
+        __LINE__, in, sizeof(in) - 1, want, 0 \
+    }
+#define ERR(in, status)                            \
+    {                                              \
+        __LINE__, in, sizeof(in) - 1, NULL, status \
+    }
 
 static const struct norm_case norm_cases[] = {
     /* plain paths */
@@ -459,20 +465,13 @@ struct query_case {
 };
 
 static const struct query_case query_cases[] = {
-    { __LINE__, "/a?b=c", "b=c" },
-    { __LINE__, "/a", NULL },
-    { __LINE__, "/", NULL },
-    { __LINE__, "", NULL },
-    { __LINE__, "/a?", "" },
-    { __LINE__, "/a?b#c", "b" },
-    { __LINE__, "/a?#c", "" },
-    { __LINE__, "/a#c?d", NULL },
-    { __LINE__, "/a#", NULL },
-    { __LINE__, "/?x=1&y=2", "x=1&y=2" },
-    { __LINE__, "/a?b?c", "b?c" },
-    { __LINE__, "/a?%zz%00", "%zz%00" },
-    { __LINE__, "http://h/p?q", "q" },
-    { __LINE__, "http://h?q", "q" },
+    { __LINE__, "/a?b=c", "b=c" },     { __LINE__, "/a", NULL },
+    { __LINE__, "/", NULL },           { __LINE__, "", NULL },
+    { __LINE__, "/a?", "" },           { __LINE__, "/a?b#c", "b" },
+    { __LINE__, "/a?#c", "" },         { __LINE__, "/a#c?d", NULL },
+    { __LINE__, "/a#", NULL },         { __LINE__, "/?x=1&y=2", "x=1&y=2" },
+    { __LINE__, "/a?b?c", "b?c" },     { __LINE__, "/a?%zz%00", "%zz%00" },
+    { __LINE__, "http://h/p?q", "q" }, { __LINE__, "http://h?q", "q" },
 };
 
 static void test_query(void)
@@ -489,8 +488,7 @@ static void test_query(void)
         qlen = 12345;
         q = path_query(t, len, &qlen);
         if (c->want == NULL ? q != NULL || qlen != 0
-                            : q == NULL || qlen != strlen(c->want) ||
-                                  memcmp(q, c->want, qlen) != 0)
+                            : q == NULL || qlen != strlen(c->want) || memcmp(q, c->want, qlen) != 0)
             fail_row(c->line, "wrong query", c->target, len);
     }
 

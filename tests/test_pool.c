@@ -331,8 +331,9 @@ static void test_shutdown_drains(void)
 
     /* Two concurrent callers: both must return only after the drain and the joins. */
     for (unsigned i = 0; i < 2; i++) {
-        sh[i] = (struct shutter){ .p = p, .slots = slots, .nslots = Q, .entered = &entered,
-                                  .returned = &returned };
+        sh[i] = (struct shutter){
+            .p = p, .slots = slots, .nslots = Q, .entered = &entered, .returned = &returned
+        };
         xcheck(pthread_create(&tid[i], NULL, shutdown_thread, &sh[i]));
     }
     /* The queue is full and the workers are held, so -EAGAIN means "not begun yet". */
@@ -479,7 +480,8 @@ static void test_many_producers(void)
         return;
 
     for (unsigned i = 0; i < STRESS_PRODUCERS; i++) {
-        prs[i] = (struct producer){ .p = p, .from = i * per,
+        prs[i] = (struct producer){ .p = p,
+                                    .from = i * per,
                                     .to = i == STRESS_PRODUCERS - 1 ? STRESS_JOBS : (i + 1) * per };
         xcheck(pthread_create(&tid[i], NULL, producer_main, &prs[i]));
     }
@@ -696,11 +698,13 @@ static void test_wait_pending_shutdown(void)
     CHECK(hold_workers(p, &g, 1));
     CHECK_INT(pool_execute(p, job_slot, &slot), 0);
 
-    w = (struct waiter){ .p = p, .n = 0, .timeout_ms = DEADLINE_SEC * 1000, .watch = &slot,
-                         .returned = &returned };
+    w = (struct waiter){
+        .p = p, .n = 0, .timeout_ms = DEADLINE_SEC * 1000, .watch = &slot, .returned = &returned
+    };
     xcheck(pthread_create(&wtid, NULL, waiter_main, &w));
-    sh = (struct shutter){ .p = p, .slots = &slot, .nslots = 1, .entered = &returned,
-                           .returned = &shut };
+    sh = (struct shutter){
+        .p = p, .slots = &slot, .nslots = 1, .entered = &returned, .returned = &shut
+    };
     xcheck(pthread_create(&stid, NULL, shutdown_thread, &sh));
     /* Both the waiter and the shutdown thread arrive at `returned`; the
      * worker is still held, so the waiter cannot have seen a drain. */

@@ -57,13 +57,18 @@ struct range_case {
     uint64_t first, length; /* for S */
 };
 
-#define R(value, size, want) { __LINE__, value, sizeof(value) - 1, size, want, 0, 0 }
-#define RS(value, size, first, length) \
-    { __LINE__, value, sizeof(value) - 1, size, S, first, length }
+#define R(value, size, want)                                 \
+    {                                                        \
+        __LINE__, value, sizeof(value) - 1, size, want, 0, 0 \
+    }
+#define RS(value, size, first, length)                             \
+    {                                                              \
+        __LINE__, value, sizeof(value) - 1, size, S, first, length \
+    }
 
 #define MAX UINT64_MAX
-#define BIG "18446744073709551616"        /* UINT64_MAX + 1 */
-#define MAXS "18446744073709551615"       /* UINT64_MAX */
+#define BIG "18446744073709551616"  /* UINT64_MAX + 1 */
+#define MAXS "18446744073709551615" /* UINT64_MAX */
 #define HUGE "99999999999999999999999999"
 
 static const struct range_case range_cases[] = {
@@ -108,7 +113,10 @@ static const struct range_case range_cases[] = {
     R("bytes=" BIG "-", 1000, U),
     R("bytes=" MAXS "-" MAXS, 1000, U),
     R("bytes=" MAXS "-", MAX, U),
-    RS("bytes=" "18446744073709551614" "-", MAX, MAX - 1, 1),
+    RS("bytes="
+       "18446744073709551614"
+       "-",
+       MAX, MAX - 1, 1),
     RS("bytes=0-" BIG, MAX, 0, MAX),
     RS("bytes=0-", MAX, 0, MAX),
 
@@ -207,7 +215,9 @@ static const struct range_case range_cases[] = {
     R("bytes=1.5-2", 1000, N),
     R("bytes=0-1\r\n", 1000, N),
     R("bytes=0-1\0", 1000, N),
-    R("bytes=\0" "0-1", 1000, N),
+    R("bytes=\0"
+      "0-1",
+      1000, N),
     R("bytes=0-1, 5-1", 1000, N),
     R("bytes=5000-6000,5-1", 1000, N),
     R("bytes=-1-2", 1000, N),
@@ -240,9 +250,8 @@ static void test_table(void)
         r = range_parse(v, c->len, c->size, &first, &length);
         if (r != c->want) {
             test_failures++;
-            fprintf(stderr, "FAIL: %s:%d: \"%s\" size %" PRIu64 ": got %s, want %s\n",
-                    __FILE__, c->line, c->value, c->size, result_name(r),
-                    result_name(c->want));
+            fprintf(stderr, "FAIL: %s:%d: \"%s\" size %" PRIu64 ": got %s, want %s\n", __FILE__,
+                    c->line, c->value, c->size, result_name(r), result_name(c->want));
             continue;
         }
         test_checks++;
@@ -250,8 +259,8 @@ static void test_table(void)
                               : first != 0xdead || length != 0xbeef) {
             test_failures++;
             fprintf(stderr,
-                    "FAIL: %s:%d: \"%s\" size %" PRIu64 ": got first %" PRIu64
-                    " length %" PRIu64 ", want %" PRIu64 " %" PRIu64 "\n",
+                    "FAIL: %s:%d: \"%s\" size %" PRIu64 ": got first %" PRIu64 " length %" PRIu64
+                    ", want %" PRIu64 " %" PRIu64 "\n",
                     __FILE__, c->line, c->value, c->size, first, length, c->first, c->length);
         }
     }

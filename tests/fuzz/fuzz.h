@@ -45,11 +45,11 @@ static __attribute__((noinline, unused)) char *fuzz_dup_exact(const uint8_t *dat
 
 /* In a libFuzzer build each fuzz_X.c is compiled with -DFUZZ_MAIN and
  * defines LLVMFuzzerTestOneInput as a call to its target. */
-#define FUZZ_ENTRY(fn)                                                       \
-    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);           \
-    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)            \
-    {                                                                       \
-        return fn(data, size);                                              \
+#define FUZZ_ENTRY(fn)                                            \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); \
+    int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)  \
+    {                                                             \
+        return fn(data, size);                                    \
     }
 
 #endif

@@ -132,8 +132,8 @@ static void fuzz_parser(const char *buf, size_t size)
             if (r2 == HTTP_PARSE_INCOMPLETE)
                 ENSURE(r == HTTP_PARSE_INCOMPLETE || r == HTTP_PARSE_ERROR);
             else
-                ENSURE(r2 == r && (r < 0 ? req2.error_status == req.error_status
-                                         : same_request(&req, &req2)));
+                ENSURE(r2 == r &&
+                       (r < 0 ? req2.error_status == req.error_status : same_request(&req, &req2)));
         }
     }
 }
