@@ -540,6 +540,14 @@ static const struct {
     { "access_log", true },
     { "user", false },
     { "group", false },
+    { "tls_listen", false },
+    { "tls_certificate", true },
+    { "tls_certificate_key", true },
+    { "tls_protocols", true },
+    { "tls_ciphers", true },
+    { "tls_session_tickets", true },
+    { "tls_redirect", true },
+    { "tls_hsts", true },
 };
 
 #define NEXPECTED (sizeof(expected_keys) / sizeof(expected_keys[0]))
