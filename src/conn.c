@@ -1115,7 +1115,9 @@ static enum send_result send_file(struct conn *c)
         size_t want = c->file_end - c->file_off;
         if (want > (1u << 20))
             want = 1u << 20;
-        ssize_t n = sendfile(c->fd, c->file_fd, &off, want);
+        /* Over HTTPS only with kernel TLS: the kernel encrypts. */
+        ssize_t n = c->tls != NULL ? tls_as_socket(c, tls_sendfile(c->tls, c->file_fd, off, want))
+                                   : sendfile(c->fd, c->file_fd, &off, want);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1134,8 +1136,8 @@ static enum send_result send_file(struct conn *c)
 }
 
 /*
- * Over TLS the file goes through the out buffer, a piece at a time (this
- * kernel has no kernel TLS for sendfile): read a piece, write it, and after
+ * Over TLS without kernel TLS the file goes through the out buffer, a piece
+ * at a time: read a piece, write it, and after
  * TLS_WANT_* write the same piece again.
  */
 static enum send_result send_file_tls(struct conn *c)
@@ -1178,7 +1180,7 @@ static enum send_result send_some(struct conn *c)
         return r;
     c->body_sent += c->tls_piece; /* a piece of the file that had to wait */
     c->tls_piece = 0;
-    return c->tls != NULL ? send_file_tls(c) : send_file(c);
+    return c->tls != NULL && !tls_kernel_send(c->tls) ? send_file_tls(c) : send_file(c);
 }
 
 static void log_request(struct conn *c)

@@ -7,7 +7,9 @@
  * compression; ALPN offers http/1.1 only.  Resumption by TLS 1.3 tickets
  * (stateless unless tls_session_tickets is off) and TLS 1.2 session IDs
  * (the server's cache).  OpenSSL gives its read and write buffers back
- * while a connection is idle (SSL_MODE_RELEASE_BUFFERS).
+ * while a connection is idle (SSL_MODE_RELEASE_BUFFERS).  Where the kernel
+ * has TLS (the tls module), OpenSSL hands it the record layer after the
+ * handshake and files go out with SSL_sendfile; elsewhere through SSL_write.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -89,7 +92,7 @@ static int set_policy(SSL_CTX *ssl, const struct conf *c, char *err, size_t errl
         return -1;
     }
     SSL_CTX_set_options(ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_IGNORE_UNEXPECTED_EOF |
+                                 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_ENABLE_KTLS |
                                  (c->tls_session_tickets ? 0 : SSL_OP_NO_TICKET));
     SSL_CTX_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -273,6 +276,19 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
 {
     int n = SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
     return n > 0 ? n : tls_result(t, n);
+}
+
+bool tls_kernel_send(const struct tls_conn *t)
+{
+    return BIO_get_ktls_send(SSL_get_wbio(t->ssl)) > 0;
+}
+
+ssize_t tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
+{
+    ossl_ssize_t n = SSL_sendfile(t->ssl, fd, off, len, 0);
+    if (n > 0)
+        return n;
+    return n == 0 ? 0 : tls_result(t, (int)n);
 }
 
 bool tls_ready(const struct tls_conn *t)

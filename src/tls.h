@@ -68,6 +68,14 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len);
  * again with the same bytes.  Returns bytes written (> 0) or a code. */
 ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len);
 
+/* Whether the kernel encrypts what is sent (kernel TLS): then files go out
+ * with tls_sendfile, else through tls_write from a buffer. */
+bool tls_kernel_send(const struct tls_conn *t);
+
+/* Send len bytes of file fd from offset off through kernel TLS.  Returns
+ * bytes sent (> 0), 0 at the end of the file, or a code. */
+ssize_t tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len);
+
 /* Whether the handshake is complete. */
 bool tls_ready(const struct tls_conn *t);
 

@@ -60,6 +60,21 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
     return TLS_FAILED;
 }
 
+bool tls_kernel_send(const struct tls_conn *t)
+{
+    (void)t;
+    return false;
+}
+
+ssize_t tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
+{
+    (void)t;
+    (void)fd;
+    (void)off;
+    (void)len;
+    return TLS_FAILED;
+}
+
 bool tls_ready(const struct tls_conn *t)
 {
     (void)t;
