@@ -105,7 +105,9 @@ static int set_policy(SSL_CTX *ssl, const struct conf *c, char *err, size_t errl
         return -1;
     }
     SSL_CTX_set_session_cache_mode(ssl, SSL_SESS_CACHE_SERVER);
-    SSL_CTX_set_num_tickets(ssl, c->tls_session_tickets ? 1 : 0);
+    /* One ticket per handshake: stateless with tickets on, a session-cache
+     * reference (stateful TLS 1.3 resumption) with SSL_OP_NO_TICKET. */
+    SSL_CTX_set_num_tickets(ssl, 1);
     SSL_CTX_set_alpn_select_cb(ssl, select_alpn, NULL);
     return 0;
 }
@@ -164,12 +166,13 @@ static int load_pair(SSL_CTX *ssl, const struct conf *c, char *err, size_t errle
     *bad_key = "tls_certificate_key";
     if (!readable(c->tls_certificate_key, err, errlen))
         return -1;
-    if (SSL_CTX_use_PrivateKey_file(ssl, c->tls_certificate_key, SSL_FILETYPE_PEM) != 1) {
+    if (SSL_CTX_use_PrivateKey_file(ssl, c->tls_certificate_key, SSL_FILETYPE_PEM) != 1 &&
+        ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
         snprintf(err, errlen, "%s: %s", c->tls_certificate_key,
                  ssl_error(e, sizeof e, "not a PEM private key"));
         return -1;
     }
-    if (SSL_CTX_check_private_key(ssl) != 1) {
+    if (ERR_peek_last_error() != 0 || SSL_CTX_check_private_key(ssl) != 1) {
         ERR_clear_error();
         snprintf(err, errlen, "%s does not match the certificate in %s", c->tls_certificate_key,
                  c->tls_certificate);
