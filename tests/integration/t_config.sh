@@ -157,9 +157,15 @@ th_check "debug: access log line" th_wait_log '"GET /file.txt HTTP/1.1" 200 1024
 th_stop
 
 # --- the tls_* keys: FILE:LINE errors from -t and from a start (the
-# certificates are made here with openssl; skipped when built without OpenSSL,
-# where script/test checks that every tls_* key is refused)
-if command -v openssl >/dev/null 2>&1 && "$TINYHTTPD" --print-keys 2>/dev/null | grep -q '^tls_listen'; then
+# certificates are made here with openssl).  Built without OpenSSL, every
+# tls_* key is refused.
+NOSSL=" 'tls_hsts': HTTPS is not available: tinyhttpd was built without OpenSSL"
+printf '%s\n' "$L" "$DR" 'tls_hsts = 0;' >"$D/tls-probe.conf"
+if "$TINYHTTPD" -t -c "$D/tls-probe.conf" 2>&1 | grep -q 'built without OpenSSL'; then
+    bad tls-nossl 3 "$NOSSL" "$L" "$DR" 'tls_hsts = 0;'
+    bad tls-nossl-later 4 " 'tls_certificate': HTTPS is not available: tinyhttpd was built without OpenSSL" \
+        "$L" "$DR" 'access_log = true;' 'tls_certificate = "/nonexistent.pem";'
+elif command -v openssl >/dev/null 2>&1; then
     # a directory any user can read: the unreadable-key case runs -t as nobody
     K=$(mktemp -d /tmp/tinyhttpd-config-tls.XXXXXX)
     trap 'rc=$?; trap - ERR; set +e; rm -rf "$K"; (exit $rc); th__cleanup' EXIT
@@ -234,7 +240,7 @@ if command -v openssl >/dev/null 2>&1 && "$TINYHTTPD" --print-keys 2>/dev/null |
         echo "# skipped the unreadable-key case: root without setpriv"
     fi
 else
-    echo "# skipped the tls_* cases: no openssl, or built without OpenSSL"
+    echo "# skipped the tls_* cases: no openssl command"
 fi
 
 th_done
