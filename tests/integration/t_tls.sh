@@ -400,7 +400,9 @@ th_match "RSA leaf: the server key is RSA 2048" 'Server public key is 2048 bit' 
 # SSL_CTX_set_num_tickets(0), so a TLS 1.3 server sends no NewSessionTicket
 # at all (s_client -sess_out writes no session) and TLS 1.3 never resumes;
 # the documented behaviour is stateful TLS 1.3 resumption (SSL_OP_NO_TICKET
-# with one ticket).  This check fails until that is fixed.
+# with one ticket: SSL_CTX_set_num_tickets(ssl, 1) either way was checked to
+# make this pass, the TLS 1.2 checks below unchanged).  This check fails
+# until that is fixed.
 rm -f "$TH_TMP/sess"
 sclient -sess_out "$TH_TMP/sess" >/dev/null
 out=$(sclient -sess_in "$TH_TMP/sess")
