@@ -12,6 +12,7 @@
 #endif
 #include "conf.h"
 #include "test.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -201,6 +202,49 @@ static void test_bad_fixtures(void)
         snprintf(path, sizeof(path), "%s", fixture(bad[i].file));
         snprintf(want, sizeof(want), "%s%s", fixture(bad[i].in ? bad[i].in : bad[i].file),
                  bad[i].msg);
+        check_load_fails(path, want);
+    }
+}
+
+/* The tls_* keys: what -t says with OpenSSL, and without it (every tls_*
+ * key refused), for the cases that need no certificate on disk.  The ones
+ * that do (a key that does not match, an expired certificate, an unreadable
+ * key) are in tests/integration/t_config.sh, which makes them with openssl. */
+#define NOSSL "HTTPS is not available: tinyhttpd was built without OpenSSL"
+
+static const struct {
+    const char *file;
+    const char *msg_ssl;   /* after the file name, built with OpenSSL */
+    const char *msg_nossl; /* built without it */
+} bad_tls[] = {
+    { "bad-tls-protocols.conf",
+      ":3: 'tls_protocols' must name TLSv1.2, TLSv1.3 or both (older protocols cannot be enabled): "
+      "'TLSv1.1'",
+      ":3: 'tls_protocols' must name TLSv1.2, TLSv1.3 or both (older protocols cannot be enabled): "
+      "'TLSv1.1'" },
+    { "bad-tls-hsts.conf", ":3: 'tls_hsts' must be between 0 and 157680000",
+      ":3: 'tls_hsts' must be between 0 and 157680000" },
+    { "bad-tls-nocert.conf",
+      ":3: 'tls_listen': HTTPS needs tls_certificate and tls_certificate_key",
+      ":3: 'tls_listen': " NOSSL },
+    { "bad-tls-same-addr.conf", ":3: 'tls_listen': '127.0.0.1:8080' is in 'listen' too",
+      ":3: 'tls_listen': " NOSSL },
+    { "bad-tls-cert-missing.conf",
+      ":3: 'tls_certificate': cannot open /nonexistent-tinyhttpd.pem: No such file or directory",
+      ":3: 'tls_certificate': " NOSSL },
+};
+
+static void test_bad_tls_fixtures(void)
+{
+    char want[PATH_MAX + 512];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad_tls) / sizeof(bad_tls[0]); i++) {
+        char path[PATH_MAX + 64];
+
+        snprintf(path, sizeof(path), "%s", fixture(bad_tls[i].file));
+        snprintf(want, sizeof(want), "%s%s", path,
+                 tls_available() ? bad_tls[i].msg_ssl : bad_tls[i].msg_nossl);
         check_load_fails(path, want);
     }
 }
@@ -868,6 +912,7 @@ int main(void)
     test_minimal_and_defaults();
     test_other_good();
     test_bad_fixtures();
+    test_bad_tls_fixtures();
     test_load_errors();
     test_keep_restart();
     test_sample();

@@ -156,4 +156,91 @@ th_expect_status debug 200
 th_check "debug: access log line" th_wait_log '"GET /file.txt HTTP/1.1" 200 1024 '
 th_stop
 
+# --- the tls_* keys: FILE:LINE errors from -t and from a start (the
+# certificates are made here with openssl).  Built without OpenSSL, every
+# tls_* key is refused.
+NOSSL=" 'tls_hsts': HTTPS is not available: tinyhttpd was built without OpenSSL"
+printf '%s\n' "$L" "$DR" 'tls_hsts = 0;' >"$D/tls-probe.conf"
+if "$TINYHTTPD" -t -c "$D/tls-probe.conf" 2>&1 | grep -q 'built without OpenSSL'; then
+    bad tls-nossl 3 "$NOSSL" "$L" "$DR" 'tls_hsts = 0;'
+    bad tls-nossl-later 4 " 'tls_certificate': HTTPS is not available: tinyhttpd was built without OpenSSL" \
+        "$L" "$DR" 'access_log = true;' 'tls_certificate = "/nonexistent.pem";'
+elif command -v openssl >/dev/null 2>&1; then
+    # a directory any user can read: the unreadable-key case runs -t as nobody
+    K=$(mktemp -d /tmp/tinyhttpd-config-tls.XXXXXX)
+    trap 'rc=$?; trap - ERR; set +e; rm -rf "$K"; (exit $rc); th__cleanup' EXIT
+    chmod 755 "$K"
+    ossl() { openssl "$@" >>"$K/openssl.log" 2>&1; }
+    # a CA, a valid leaf (c/k), a second key (k2), an expired leaf (ce/k2)
+    ossl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K/ca.key" \
+        -out "$K/ca.pem" -days 30 -subj "/CN=tinyhttpd test CA"
+    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$K/k.pem"
+    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$K/k2.pem"
+    ossl req -new -key "$K/k.pem" -subj /CN=localhost -out "$K/c.csr"
+    ossl x509 -req -in "$K/c.csr" -CA "$K/ca.pem" -CAkey "$K/ca.key" -set_serial 7 -days 30 -out "$K/c.pem"
+    # expired: openssl ca with explicit dates (x509 -days cannot go back)
+    printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index\nnew_certs_dir = %s\nserial = %s/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' \
+        "$K" "$K" "$K" >"$K/ca.cnf"
+    : >"$K/index"
+    echo 01 >"$K/serial"
+    ossl req -new -key "$K/k2.pem" -subj /CN=localhost -out "$K/e.csr"
+    ossl ca -batch -config "$K/ca.cnf" -cert "$K/ca.pem" -keyfile "$K/ca.key" -in "$K/e.csr" \
+        -out "$K/ce.pem" -startdate 20200101000000Z -enddate 20200201000000Z -notext
+    chmod 644 "$K"/*.pem
+    [ -s "$K/c.pem" ] && [ -s "$K/ce.pem" ] || th_fatal "could not make the test certificates" "$(tail -n 5 "$K/openssl.log")"
+    TL="tls_listen = [ \"127.0.0.1:$(th_free_port)\" ];"
+    TC="tls_certificate = \"$K/c.pem\";"
+    TK="tls_certificate_key = \"$K/k.pem\";"
+
+    # the valid pair passes
+    printf '%s\n' "$L" "$DR" "$TL" "$TC" "$TK" >"$D/tls-good.conf"
+    run tls-good "$TINYHTTPD" -t -c "$D/tls-good.conf"
+    expect_rc tls-good 0
+    expect_in tls-good out "test is successful"
+
+    bad tls-listen-nocert 3 " 'tls_listen': HTTPS needs tls_certificate and tls_certificate_key" "$L" "$DR" "$TL"
+    bad tls-cert-missing 4 " 'tls_certificate': cannot open $K/nope.pem: No such file or directory" \
+        "$L" "$DR" "$TL" "tls_certificate = \"$K/nope.pem\";" "$TK"
+    bad tls-key-missing 5 " 'tls_certificate_key': cannot open $K/nope.key: No such file or directory" \
+        "$L" "$DR" "$TL" "$TC" "tls_certificate_key = \"$K/nope.key\";"
+    # the key does not match the certificate: the key's line and its file
+    bad tls-mismatch 5 " 'tls_certificate_key': $K/k2.pem" "$L" "$DR" "$TL" "$TC" "tls_certificate_key = \"$K/k2.pem\";"
+    th_check "tls-mismatch: says the key does not match" \
+        grep -qE 'does not match the certificate|key values mismatch' "$D/tls-mismatch-t.err"
+    bad tls-expired 4 " 'tls_certificate': the certificate in $K/ce.pem has expired" \
+        "$L" "$DR" "$TL" "tls_certificate = \"$K/ce.pem\";" "tls_certificate_key = \"$K/k2.pem\";"
+    bad tls-protocols-11 6 " 'tls_protocols' must name TLSv1.2, TLSv1.3 or both" \
+        "$L" "$DR" "$TL" "$TC" "$TK" 'tls_protocols = "TLSv1.1";'
+    bad tls-protocols-12-11 6 " 'tls_protocols' must name TLSv1.2, TLSv1.3 or both" \
+        "$L" "$DR" "$TL" "$TC" "$TK" 'tls_protocols = "TLSv1.2 TLSv1.1";'
+    bad tls-ciphers 6 " 'tls_ciphers': no usable cipher in 'NOPE-CIPHER'" \
+        "$L" "$DR" "$TL" "$TC" "$TK" 'tls_ciphers = "NOPE-CIPHER";'
+    bad tls-same-addr 3 " 'tls_listen': '127.0.0.1:$TH_PORT' is in 'listen' too" \
+        "$L" "$DR" "tls_listen = [ \"127.0.0.1:$TH_PORT\" ];" "$TC" "$TK"
+    bad tls-hsts-high 6 " 'tls_hsts' must be between 0 and 157680000" \
+        "$L" "$DR" "$TL" "$TC" "$TK" 'tls_hsts = 157680001;'
+    bad tls-hsts-negative 6 " 'tls_hsts' must be between 0 and 157680000" \
+        "$L" "$DR" "$TL" "$TC" "$TK" 'tls_hsts = -1;'
+
+    # a key only root may read, -t as another user: "Permission denied"
+    if [ "$(id -u)" = 0 ] && [ -n "$TH_SETPRIV" ]; then
+        chmod 600 "$K/k.pem"
+        printf '%s\n' "$L" "document_root = \"$K\";" "$TL" "$TC" "$TK" >"$K/unreadable.conf"
+        chmod 644 "$K/unreadable.conf"
+        run tls-unreadable "$TH_SETPRIV" --reuid nobody --regid nogroup --clear-groups \
+            "$TINYHTTPD" -t -c "$K/unreadable.conf"
+        expect_rc tls-unreadable 1
+        expect_in tls-unreadable err "$K/unreadable.conf:5: 'tls_certificate_key': cannot open $K/k.pem: Permission denied"
+        chmod 644 "$K/k.pem"
+    elif [ "$(id -u)" != 0 ]; then
+        chmod 000 "$K/k.pem"
+        bad tls-unreadable 5 " 'tls_certificate_key': cannot open $K/k.pem: Permission denied" "$L" "$DR" "$TL" "$TC" "$TK"
+        chmod 644 "$K/k.pem"
+    else
+        echo "# skipped the unreadable-key case: root without setpriv"
+    fi
+else
+    echo "# skipped the tls_* cases: no openssl command"
+fi
+
 th_done
