@@ -396,13 +396,7 @@ out=$(sclient -tls1_3)
 th_match "tls_protocols = TLSv1.3 accepts TLS 1.3" 'New, TLSv1\.3, Cipher is' "$out"
 th_match "RSA leaf: the server key is RSA 2048" 'Server public key is 2048 bit' "$out"
 # Resumption without tickets: by the server's session cache, TLS 1.3
-# stateful.  KNOWN DAEMON BUG (src/tls.c): tls_session_tickets = false sets
-# SSL_CTX_set_num_tickets(0), so a TLS 1.3 server sends no NewSessionTicket
-# at all (s_client -sess_out writes no session) and TLS 1.3 never resumes;
-# the documented behaviour is stateful TLS 1.3 resumption (SSL_OP_NO_TICKET
-# with one ticket: SSL_CTX_set_num_tickets(ssl, 1) either way was checked to
-# make this pass, the TLS 1.2 checks below unchanged).  This check fails
-# until that is fixed.
+# stateful (one NewSessionTicket that names a cache entry).
 rm -f "$TH_TMP/sess"
 sclient -sess_out "$TH_TMP/sess" >/dev/null
 out=$(sclient -sess_in "$TH_TMP/sess")
