@@ -164,6 +164,20 @@ wait "$dl" || fail "the download in flight failed across the reload"
 cmp -s /tmp/big.out "$WWW/big.bin" || fail "the download in flight was corrupted by the reload"
 rm -f /tmp/big.out
 
+step "(a) a new key that does not match the certificate: reload refused, the old pair stays"
+cp -p "$KEY" /root/key.good
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null >"$KEY"
+systemctl reload tinyhttpd.service && fail "reload with a mismatched key succeeded"
+# The documented message is "... does not match the certificate in ...";
+# tinyhttpd -t prints OpenSSL's "key values mismatch" for a mismatched key
+# (reported to the daemon's owner): either is a refusal for this key.
+journal_has --grep "'tls_certificate_key': .*(does not match the certificate|key values mismatch)" ||
+    fail "no 'tls_certificate_key': mismatch error in the journal"
+[ "$(pid)" = "$p" ] || fail "the refused reload replaced the daemon"
+systemctl is-active --quiet tinyhttpd.service || fail "the refused reload stopped the daemon"
+serial_is 1002 || fail "after a refused reload: serial '$(serial)', expected 1002"
+cat /root/key.good >"$KEY"
+
 step "restart under HTTPS load loses no request"
 rm -f /tmp/load.out /tmp/load.stop
 (
@@ -238,6 +252,10 @@ https --limit-rate 10M -o /tmp/big.out "https://127.0.0.1:$TLS/big.bin" &
 dl=$!
 wait_for "download started" test -s /tmp/big.out
 renew 0x1003
+# The credential is the copy made at start: a reload would pair the new
+# certificate with the old key, and is refused (the old pair stays).
+systemctl reload tinyhttpd.service && fail "reload with a stale credential succeeded"
+serial_is 1002 || fail "after a refused reload: serial '$(serial)', expected 1002"
 systemctl restart tinyhttpd.service || fail "systemctl restart"
 [ "$(pid)" != "$p" ] || fail "no new daemon after the restart"
 serial_is 1003 || fail "after restart: serial '$(serial)', expected 1003"
