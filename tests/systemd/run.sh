@@ -1,9 +1,12 @@
 #!/bin/bash
-# Run tests/systemd/in-container.sh against a real systemd: install the
-# built tree into a DESTDIR, boot a throw-away systemd container with
-# ../shared/systemd-sandbox and run the test there.  Needs root.
+# Run tests/systemd/in-container.sh (plain HTTP) and in-container-tls.sh
+# (HTTPS) against a real systemd: install the built tree into a DESTDIR,
+# boot a throw-away systemd container with ../shared/systemd-sandbox for
+# each and run the test there.  Needs root.
 # Usage (from the build directory): tests/systemd/run.sh
-# Exit status: the test's; 77 when the sandbox is unavailable.
+# SYSTEMD_TESTS="in-container-tls.sh" runs only the ones named.
+# Exit status: 1 when a test failed, else 0; 77 when the sandbox is
+# unavailable.
 set -euo pipefail
 
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -33,11 +36,30 @@ mkdir -p "$obj"
     make -s -j"$(nproc)" >/dev/null
     make -s install DESTDIR="$dest/root" >/dev/null
 )
-cp "$srcdir/tests/systemd/in-container.sh" "$dest/"
+tests=${SYSTEMD_TESTS:-in-container.sh in-container-tls.sh}
+for t in $tests; do
+    cp "$srcdir/tests/systemd/$t" "$dest/"
+done
 # The epoll_wait shim for the failed-event-loop step (same C library inside).
 "${CC:-cc}" -Wall -Wextra -shared -fPIC -o "$dest/epoll_fail.so" "$srcdir/tests/shim/epoll_fail.c" -ldl
-journal="$builddir/tests/systemd-journal.txt"
-# The container's root file system gets the run-time libraries (built once
-# per machine and cached by the sandbox).
-export SANDBOX_PACKAGES="${SANDBOX_PACKAGES:-libconfig9 media-types}"
-"$sandbox" -t 240 -j "$journal" "$dest" in-container.sh
+# The container's root file system gets the run-time libraries, and openssl
+# and ssl-cert (its group and /etc/ssl/private) for the HTTPS test (built
+# once per machine and cached by the sandbox).
+export SANDBOX_PACKAGES="${SANDBOX_PACKAGES:-libconfig9 media-types openssl ssl-cert}"
+rc=0
+for t in $tests; do
+    case $t in
+    in-container.sh) journal="$builddir/tests/systemd-journal.txt" limit=240 ;;
+    *) journal="$builddir/tests/systemd-journal-${t#in-container-}" limit=180
+       journal=${journal%.sh}.txt ;;
+    esac
+    echo "=== $t (journal: $journal)"
+    s=0
+    "$sandbox" -t "$limit" -j "$journal" "$dest" "$t" || s=$?
+    case $s in
+    0) ;;
+    77) [ "$rc" -ne 0 ] || rc=77 ;;
+    *) echo "FAIL: $t (exit status $s)"; rc=1 ;;
+    esac
+done
+exit "$rc"
