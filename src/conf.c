@@ -824,10 +824,17 @@ static int check_tls(struct load *ld, config_t *cfg, struct conf *c)
         }
         return 0;
     }
-    if (c->tls_certificate[0] == '\0' && c->tls_certificate_key[0] == '\0') {
+    bool cert = c->tls_certificate[0] != '\0', key = c->tls_certificate_key[0] != '\0';
+    if (!cert && !key) {
         if (c->ntls_listen == 0)
             return 0;
         fail_key(ld, cfg, "tls_listen", "HTTPS needs tls_certificate and tls_certificate_key");
+        return -1;
+    }
+    if (!cert || !key) {
+        fail_key(ld, cfg, cert ? "tls_certificate" : "tls_certificate_key",
+                 cert ? "HTTPS needs tls_certificate_key as well"
+                      : "HTTPS needs tls_certificate as well");
         return -1;
     }
     for (size_t i = 0; i < c->ntls_listen; i++) {
