@@ -75,6 +75,7 @@
 #define LINGER_MS 5000          /* how long a closing connection is drained */
 #define TRIM_AT_CONNECTIONS 256 /* above this many open, idle buffers go back at once */
 #define SEND_SLICE (4u << 20)   /* bytes one job sends before yielding the worker */
+#define TLS_RECORD 16384        /* the most plaintext one TLS record holds */
 #define DISCARD_MAX (64u << 10) /* larger request bodies close the connection instead */
 #define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
 
@@ -180,9 +181,12 @@ static void plain_http_on_tls(struct conn *c);
 static void linger_in_job(struct conn *c);
 static void log_request(struct conn *c);
 
-static size_t out_cap(const struct conn_table *t)
+/* The out buffer: heads and small bodies, and over TLS without kernel TLS
+ * the pieces of a file, one whole TLS record (16 KiB) each. */
+static size_t out_cap(const struct conn *c)
 {
-    return t->max_header_size + OUT_CAP_EXTRA;
+    size_t n = c->table->max_header_size + OUT_CAP_EXTRA;
+    return c->tls != NULL && n < TLS_RECORD ? TLS_RECORD : n;
 }
 
 static char *out_buf(struct conn *c)
@@ -706,7 +710,7 @@ static const char *date_now(void)
 /* Append formatted text to the output buffer; false if it does not fit. */
 __attribute__((format(printf, 2, 3))) static bool out_add(struct conn *c, const char *fmt, ...)
 {
-    size_t cap = out_cap(c->table);
+    size_t cap = out_cap(c);
     va_list ap;
 
     if (c->out_len >= cap)
@@ -724,7 +728,7 @@ __attribute__((format(printf, 2, 3))) static bool out_add(struct conn *c, const 
 
 static bool out_mem(struct conn *c, const char *p, size_t len)
 {
-    size_t cap = out_cap(c->table);
+    size_t cap = out_cap(c);
     if (len > cap - c->out_len)
         return false;
     memcpy(out_buf(c) + c->out_len, p, len);
@@ -836,7 +840,7 @@ static void respond_error(struct conn *c, int status, const char *extra)
     c->file_fd = -1;
     c->file_off = c->file_end = 0;
     if (c->site != NULL && status != 408 && status != 503)
-        fileserve_error_page(c->site, &plan, page, out_cap(c->table) - HEAD_ROOM);
+        fileserve_error_page(c->site, &plan, page, out_cap(c) - HEAD_ROOM);
     if (plan.fd < 0 && plan.data == NULL) {
         size_t len;
         plan.data = builtin_page(status, &len);
@@ -1023,7 +1027,7 @@ static void answer_file(struct conn *c, const struct http_request *req,
     char body[FCACHE_MAX_FILE];
 
     /* A small file is copied after the head: keep room for the head. */
-    fileserve_resolve(c->site, req, info, &plan, body, out_cap(c->table) - HEAD_ROOM);
+    fileserve_resolve(c->site, req, info, &plan, body, out_cap(c) - HEAD_ROOM);
     switch (plan.status) {
     case 200:
     case 206:
@@ -1143,7 +1147,7 @@ static enum send_result send_file(struct conn *c)
 static enum send_result send_file_tls(struct conn *c)
 {
     uint64_t slice = 0;
-    size_t cap = out_cap(c->table);
+    size_t cap = out_cap(c);
 
     while (c->file_fd >= 0 && c->file_off < c->file_end) {
         if (atomic_load_explicit(&c->table->forced, memory_order_relaxed))
@@ -1462,7 +1466,7 @@ static void serve(struct conn *c)
     for (;;) {
         bool short_read = false;
 
-        if (c->buf == NULL && (c->buf = malloc(cap + out_cap(t))) == NULL) {
+        if (c->buf == NULL && (c->buf = malloc(cap + out_cap(c))) == NULL) {
             log_err("out of memory for a connection buffer");
             conn_close(c);
             return;
