@@ -606,8 +606,16 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t len)
 /* Write to the client, through TLS over HTTPS (where more is ignored). */
 static ssize_t conn_write(struct conn *c, const void *buf, size_t len, bool more)
 {
-    if (c->tls != NULL)
-        return tls_as_socket(c, tls_write(c->tls, buf, len));
+    if (c->tls != NULL) {
+        ssize_t n = tls_as_socket(c, tls_write(c->tls, buf, len));
+        if (n == 0) {
+            /* The client closed or reset the connection. */
+            c->peer_gone = true;
+            errno = EPIPE;
+            return -1;
+        }
+        return n;
+    }
     return send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
 }
 
@@ -1098,6 +1106,8 @@ static enum send_result send_head(struct conn *c)
         ssize_t n = conn_write(c, out_buf(c) + c->out_off, c->out_len - c->out_off, more);
         if (n < 0 && errno != EINTR)
             return send_failed(c, "send");
+        if (n == 0)
+            return SEND_ERROR;
         /* Bytes of an inline body count; the head does not. */
         if (n > 0)
             c->out_off += (uint32_t)n;
