@@ -1780,8 +1780,9 @@ TLS_GARBAGE = {
 def cmd_tls_garbage(args):
     """For each --kinds (TLS_GARBAGE; "all" = every one) open --each
     connections, send the garbage, then wait up to --timeout for the
-    server to close.  Prints per kind: "garbage KIND closed N open M
-    http400 H tls_alert A other O" (http400: a plain "HTTP/1.1 400"
+    server to close.  Prints per kind: "garbage_ms KIND MS" (the longest
+    time from connect to the server's close) and "garbage KIND closed N
+    open M http400 H tls_alert A other O" (http400: a plain "HTTP/1.1 400"
     answer; tls_alert: the answer began with a TLS alert record)."""
     ctx = tls_context(args)
     kinds = list(TLS_GARBAGE) if args.kinds == "all" else args.kinds.split(",")
@@ -1799,6 +1800,7 @@ def cmd_tls_garbage(args):
             c.buf = b""
             c.closed = False
             c.sock = socket.create_connection((args.host, args.port), timeout=5)
+            c.t = now()
             try:
                 c.sock.sendall(TLS_GARBAGE[k](ctx))
             except OSError:
@@ -1820,11 +1822,13 @@ def cmd_tls_garbage(args):
                 c.buf += d
                 continue
             c.closed = True
+            c.closed_ms = (now() - c.t) * 1000
             sel.unregister(c.sock)
             c.sock.close()
             pending -= 1
     for k in kinds:
         ks = [c for c in conns if c.kind == k]
+        out("garbage_ms %s %d" % (k, max([c.closed_ms for c in ks if c.closed] or [-1])))
         h400 = sum(1 for c in ks if c.buf.startswith(b"HTTP/1.1 400"))
         alert = sum(1 for c in ks if c.buf[:1] == b"\x15")
         other = sum(1 for c in ks if c.buf and not c.buf.startswith(b"HTTP/1.1 400") and c.buf[:1] != b"\x15")
