@@ -4,7 +4,8 @@
 # With pool_size = 2 and header_timeout = 5, 1 000 connections to the HTTPS
 # port stall in the handshake: half send the first 100 bytes of a
 # ClientHello and nothing more, half a whole ClientHello and never answer
-# the server's flight.  Meanwhile 40 normal HTTPS requests (each on a new
+# the server's flight.  Once the server has sent its flight to every one
+# of those (its key exchange work done), 40 normal HTTPS requests (each on a new
 # connection, so each a full handshake), one every 150 ms, must be answered
 # 200 with p99 under 1 s; the thread count stays pool_size + 1 throughout;
 # every stalled connection is closed by the server at its header deadline

@@ -1725,9 +1725,15 @@ def cmd_tls_stall(args):
         c.closed_ms = None
         sel.register(c.sock, selectors.EVENT_READ, c)
         conns.append(c)
-    out("READY %d" % len(conns))
+    # READY once the server has answered every whole ClientHello with its
+    # flight (its handshake work for them is done, and they are stalled)
+    hellos = [c for c in conns if c.kind == "hello"]
+    ready = False
     pending = len(conns)
     while pending and now() < deadline and not stop_requested(args):
+        if not ready and all(c.got > 0 or c.closed_ms is not None for c in hellos):
+            out("READY %d" % len(conns))
+            ready = True
         for key, ev in sel.select(0.1):
             c = key.data
             try:
@@ -1743,6 +1749,8 @@ def cmd_tls_stall(args):
             sel.unregister(c.sock)
             c.sock.close()
             pending -= 1
+    if not ready:
+        out("NOTREADY %d" % sum(1 for c in hellos if c.got == 0))
     closed = [c.closed_ms for c in conns if c.closed_ms is not None]
     for k in kinds:
         ks = [c for c in conns if c.kind == k]

@@ -11,7 +11,7 @@
 # compression is not supported (when the scanner's OpenSSL can test it: it
 # says so otherwise, and the test prints that).  A few seconds in all.
 # (The certificate helpers are the abuse tests' ab_tls_setup.)
-. "$srcdir/tests/abuse/abuselib.sh"
+. "$(dirname "$0")/../abuse/abuselib.sh"
 
 SSLSCAN=$(command -v sslscan || true)
 [ -n "$SSLSCAN" ] || th_skip "sslscan is not installed (script/bootstrap installs it)"
