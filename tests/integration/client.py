@@ -142,6 +142,30 @@ file given by --stop-file appears (or at --timeout).
   race --path P
       Connect as soon as the port accepts (polling every 2 ms), GET P and
       report the status ("none" if the connection ended without a response).
+
+HTTPS (the tls-* subcommands; --cafile CA checks the server's certificate
+for localhost, without it none is checked; each prints its figures and
+DONE):
+
+  tls-latency [--n N] [--interval S] [--path P]
+      N GETs, each on a new TLS connection (a full handshake): lat lines,
+      count, bad, median, p99, max (ms).
+
+  tls-stall [--conns N] [--kinds partial,hello] [--partial BYTES]
+      N connections stalled in the handshake (part of a ClientHello, or a
+      whole one and no answer to the server's flight); READY once all are
+      set, then the times at which the server closed them.
+
+  tls-garbage [--kinds K,...|all] [--each N]
+      Garbage instead of a ClientHello (random, zeros, http, truncated,
+      badbody, appdata, badlen, sslv2): how each kind was closed/answered.
+
+  tls-vanish [--rounds N] [--after BYTES,...] [--path P]
+      Clients that reset mid-handshake and mid-response.
+
+  tls-load [--count N] [--conns C] [--new-every K] [--resume] [--etag E]
+      N keep-alive HTTPS requests, every Kth closing (a new handshake,
+      resumed with --resume): statuses, handshakes, resumed, errors.
 """
 
 import argparse
