@@ -102,3 +102,62 @@ ab_quick_get() {
     th_eq "$name: GET $path answered 200" 200 "${code:-none}"
     ab_ms_le "$name: answered promptly" "$ms" "$max"
 }
+
+# ---------------------------------------------------------------- HTTPS
+
+# ab_tls_setup: after th_init, make a test CA and a leaf certificate for
+# localhost and 127.0.0.1 (ECDSA P-256) in $TH_TMP/tls, pick a second free
+# port AB_TLS_PORT, and set AB_TLS_CONF to the configuration lines that
+# serve HTTPS there (pass "${AB_TLS_CONF[@]}" to th_conf).  AB_CA is the CA
+# certificate for the clients (curl --cacert, client.py tls-* --cafile).
+# Skips the test when the daemon was built without OpenSSL.
+ab_tls_setup() {
+    local d=$TH_TMP/tls
+    command -v openssl >/dev/null 2>&1 || th_skip "openssl not found"
+    "$TINYHTTPD" --print-keys 2>/dev/null | grep -q '^tls_listen' ||
+        th_skip "the daemon was built without OpenSSL"
+    mkdir -p "$d"
+    (
+        cd "$d" || exit 1
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+            -subj /CN=tinyhttpd-test-ca -keyout ca.key -out ca.pem &&
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                -subj /CN=localhost -keyout leaf.key -out leaf.csr &&
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >leaf.ext &&
+            openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+                -extfile leaf.ext -out leaf.pem
+    ) >"$d/openssl.log" 2>&1 || th_fatal "could not make the test certificates" "$(cat "$d/openssl.log")"
+    AB_CA=$d/ca.pem
+    while :; do
+        AB_TLS_PORT=$(th_free_port)
+        [ "$AB_TLS_PORT" != "$TH_PORT" ] && break
+    done
+    AB_TLS_CONF=("tls_listen = [ \"127.0.0.1:$AB_TLS_PORT\" ];"
+        "tls_certificate = \"$d/leaf.pem\";" "tls_certificate_key = \"$d/leaf.key\";")
+}
+
+# ab_tls_py SUBCOMMAND ARGS...: a client.py tls-* subcommand against the
+# HTTPS port, in the foreground; ab_tls_bg NAME SUBCOMMAND ARGS...: in the
+# background (read with ab_bg_done / th_bg_val).
+ab_tls_py() {
+    local cmd=$1
+    shift
+    ab_py "$cmd" --port "$AB_TLS_PORT" --cafile "$AB_CA" "$@"
+}
+ab_tls_bg() {
+    local name=$1 cmd=$2
+    shift 2
+    th_bg_start "$name" "$PYTHON3" -I -S "$AB_CLIENT" "$cmd" --port "$AB_TLS_PORT" --cafile "$AB_CA" "$@"
+}
+
+# ab_tls_get NAME PATH [MAX_MS]: ab_quick_get over HTTPS (curl --cacert).
+ab_tls_get() {
+    local name=$1 path=$2 max=${3:-1000} out code secs ms
+    out=$(th_curl --cacert "$AB_CA" -o /dev/null -w '%{http_code} %{time_total}' \
+        "https://localhost:$AB_TLS_PORT$path" --resolve "localhost:$AB_TLS_PORT:127.0.0.1" 2>&1) || true
+    read -r code secs <<<"$out" || true
+    ms=$(awk -v s="${secs:-99}" 'BEGIN { printf "%d", s * 1000 }')
+    echo "# $name: GET https://localhost$path: HTTP ${code:-none} in $ms ms"
+    th_eq "$name: GET $path over HTTPS answered 200" 200 "${code:-none}"
+    ab_ms_le "$name: answered promptly over HTTPS" "$ms" "$max"
+}

@@ -142,6 +142,30 @@ file given by --stop-file appears (or at --timeout).
   race --path P
       Connect as soon as the port accepts (polling every 2 ms), GET P and
       report the status ("none" if the connection ended without a response).
+
+HTTPS (the tls-* subcommands; --cafile CA checks the server's certificate
+for localhost, without it none is checked; each prints its figures and
+DONE):
+
+  tls-latency [--n N] [--interval S] [--path P]
+      N GETs, each on a new TLS connection (a full handshake): lat lines,
+      count, bad, median, p99, max (ms).
+
+  tls-stall [--conns N] [--kinds partial,hello] [--partial BYTES]
+      N connections stalled in the handshake (part of a ClientHello, or a
+      whole one and no answer to the server's flight); READY once all are
+      set, then the times at which the server closed them.
+
+  tls-garbage [--kinds K,...|all] [--each N]
+      Garbage instead of a ClientHello (random, zeros, http, truncated,
+      badbody, appdata, badlen, sslv2): how each kind was closed/answered.
+
+  tls-vanish [--rounds N] [--after BYTES,...] [--path P]
+      Clients that reset mid-handshake and mid-response.
+
+  tls-load [--count N] [--conns C] [--new-every K] [--resume] [--etag E]
+      N keep-alive HTTPS requests, every Kth closing (a new handshake,
+      resumed with --resume): statuses, handshakes, resumed, errors.
 """
 
 import argparse
@@ -1609,6 +1633,404 @@ def cmd_race(args):
     return 0
 
 
+# ------------------------------------------------------------------ tls
+
+def tls_context(args):
+    """A client context that checks the server's certificate against
+    --cafile (none: no check) and offers ALPN http/1.1."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if args.cafile:
+        ctx.load_verify_locations(args.cafile)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def tls_client_hello(ctx, name="localhost"):
+    """The bytes of a fresh ClientHello (memory BIOs, no socket)."""
+    import ssl
+    inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
+    o = ctx.wrap_bio(inc, outg, server_hostname=name)
+    try:
+        o.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outg.read()
+
+
+def tls_get(ctx, host, port, path, timeout, sess=None):
+    """A Connection: close GET over a new TLS connection; returns (status,
+    body bytes, ms, reused) or (None, error, ms, False)."""
+    t0 = now()
+    try:
+        raw = socket.create_connection((host, port), timeout=timeout)
+    except OSError as e:
+        return None, "connect: %s" % e, (now() - t0) * 1000, False
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost", session=sess)
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % path.encode())
+        p = Parser()
+        p.expect(False)
+        while True:
+            d = s.recv(262144)
+            if not d:
+                return None, "EOF before the end of the response", (now() - t0) * 1000, False
+            r = p.feed(d)
+            if r:
+                return r[0][0], r[0][2], (now() - t0) * 1000, s.session_reused
+    except (OSError, ValueError) as e:
+        return None, "%s: %s" % (e.__class__.__name__, e), (now() - t0) * 1000, False
+    finally:
+        raw.close()
+
+
+def cmd_tls_latency(args):
+    """--n HTTPS GETs, each on a new connection with a full handshake,
+    --interval apart; prints like latency, plus p99."""
+    ctx = tls_context(args)
+    lat = []
+    bad = 0
+    deadline = now() + args.timeout
+    for i in range(args.n):
+        if now() > deadline:
+            break
+        st, body, ms, _ = tls_get(ctx, args.host, args.port, args.path, max(1.0, deadline - now()))
+        out("lat %d %.2f %s" % (i + 1, ms, st if st is not None else "error:" + str(body)))
+        if st is None or st != args.expect_status:
+            bad += 1
+        lat.append(ms)
+        if i + 1 < args.n:
+            time.sleep(args.interval)
+    out("count %d" % len(lat))
+    out("bad %d" % bad)
+    out("median %d" % -(-pct(lat, 50) // 1))
+    out("p99 %d" % -(-pct(lat, 99) // 1))
+    out("max %d" % -(-(max(lat) if lat else -1) // 1))
+    out("median_ms %.2f" % pct(lat, 50))
+    out("p99_ms %.2f" % pct(lat, 99))
+    out("max_ms %.2f" % (max(lat) if lat else -1))
+    out("DONE")
+    return 0
+
+
+def cmd_tls_stall(args):
+    """--conns connections that stall in the handshake: kind "partial"
+    sends the first --partial bytes of a ClientHello, "hello" a whole one
+    and never answers the server's flight (its bytes stay unread until
+    the server closes); --kinds alternates among those given.  Prints
+    "READY N" once all are sent, then, as the server closes each one (EOF
+    or reset), the time from its connect; at the end close_ms_min/max,
+    closed and open per kind."""
+    raise_nofile(args.conns + 64)
+    ctx = tls_context(args)
+    kinds = args.kinds.split(",")
+    sel = selectors.DefaultSelector()
+    t0 = now()
+    deadline = t0 + args.timeout
+
+    class C:
+        pass
+
+    conns = []
+    for i in range(args.conns):
+        c = C()
+        c.kind = kinds[i % len(kinds)]
+        hello = tls_client_hello(ctx)
+        if c.kind == "partial":
+            hello = hello[:args.partial]
+        c.sock = socket.create_connection((args.host, args.port), timeout=5)
+        c.t = now()
+        c.sock.sendall(hello)
+        c.sock.setblocking(False)
+        c.got = 0
+        c.closed_ms = None
+        sel.register(c.sock, selectors.EVENT_READ, c)
+        conns.append(c)
+    # READY once the server has answered every whole ClientHello with its
+    # flight (its handshake work for them is done, and they are stalled)
+    hellos = [c for c in conns if c.kind == "hello"]
+    ready = False
+    pending = len(conns)
+    while pending and now() < deadline and not stop_requested(args):
+        if not ready and all(c.got > 0 or c.closed_ms is not None for c in hellos):
+            out("READY %d" % len(conns))
+            ready = True
+        for key, ev in sel.select(0.1):
+            c = key.data
+            try:
+                d = c.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                d = b""
+            if d:
+                c.got += len(d)
+                continue
+            c.closed_ms = (now() - c.t) * 1000
+            sel.unregister(c.sock)
+            c.sock.close()
+            pending -= 1
+    if not ready:
+        out("NOTREADY %d" % sum(1 for c in hellos if c.got == 0))
+    closed = [c.closed_ms for c in conns if c.closed_ms is not None]
+    for k in kinds:
+        ks = [c for c in conns if c.kind == k]
+        out("kind_%s conns %d closed %d server_bytes_max %d" % (
+            k, len(ks), sum(1 for c in ks if c.closed_ms is not None), max([c.got for c in ks] or [0])))
+    out("closed %d" % len(closed))
+    out("open %d" % pending)
+    out("close_ms_min %d" % (min(closed) if closed else -1))
+    out("close_ms_median %d" % (pct(closed, 50) if closed else -1))
+    out("close_ms_max %d" % (max(closed) if closed else -1))
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    out("DONE")
+    return 0
+
+
+TLS_GARBAGE = {
+    # not TLS at all
+    "random": lambda ctx: os.urandom(512),
+    "zeros": lambda ctx: b"\0" * 300,
+    "http": lambda ctx: b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    # a handshake record header that announces more than ever comes
+    "truncated": lambda ctx: tls_client_hello(ctx)[:5] + b"\x01\x00",
+    # a record of the maximum length, all garbage after a valid header
+    "badbody": lambda ctx: b"\x16\x03\x01\x40\x00" + os.urandom(16384),
+    # an alert, then application data before any handshake
+    "appdata": lambda ctx: b"\x17\x03\x03\x00\x20" + os.urandom(32),
+    # a ClientHello whose length field lies (longer than the record)
+    "badlen": lambda ctx: (lambda h: h[:6] + b"\xff\xff\xff" + h[9:])(tls_client_hello(ctx)),
+    # SSLv2-style hello
+    "sslv2": lambda ctx: b"\x80\x2e\x01\x00\x02\x00\x15\x00\x00\x00\x10" + os.urandom(37),
+}
+
+
+def cmd_tls_garbage(args):
+    """For each --kinds (TLS_GARBAGE; "all" = every one) open --each
+    connections, send the garbage, then wait up to --timeout for the
+    server to close.  Prints per kind: "garbage_ms KIND MS" (the longest
+    time from connect to the server's close) and "garbage KIND closed N
+    open M http400 H tls_alert A other O" (http400: a plain "HTTP/1.1 400"
+    answer; tls_alert: the answer began with a TLS alert record)."""
+    ctx = tls_context(args)
+    kinds = list(TLS_GARBAGE) if args.kinds == "all" else args.kinds.split(",")
+    sel = selectors.DefaultSelector()
+    deadline = now() + args.timeout
+
+    class C:
+        pass
+
+    conns = []
+    for k in kinds:
+        for _ in range(args.each):
+            c = C()
+            c.kind = k
+            c.buf = b""
+            c.closed = False
+            c.sock = socket.create_connection((args.host, args.port), timeout=5)
+            c.t = now()
+            try:
+                c.sock.sendall(TLS_GARBAGE[k](ctx))
+            except OSError:
+                pass           # the server may close before it has read it all
+            c.sock.setblocking(False)
+            sel.register(c.sock, selectors.EVENT_READ, c)
+            conns.append(c)
+    pending = len(conns)
+    while pending and now() < deadline:
+        for key, ev in sel.select(0.1):
+            c = key.data
+            try:
+                d = c.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                d = b""
+            if d:
+                c.buf += d
+                continue
+            c.closed = True
+            c.closed_ms = (now() - c.t) * 1000
+            sel.unregister(c.sock)
+            c.sock.close()
+            pending -= 1
+    for k in kinds:
+        ks = [c for c in conns if c.kind == k]
+        out("garbage_ms %s %d" % (k, max([c.closed_ms for c in ks if c.closed] or [-1])))
+        h400 = sum(1 for c in ks if c.buf.startswith(b"HTTP/1.1 400"))
+        alert = sum(1 for c in ks if c.buf[:1] == b"\x15")
+        other = sum(1 for c in ks if c.buf and not c.buf.startswith(b"HTTP/1.1 400") and c.buf[:1] != b"\x15")
+        out("garbage %s closed %d open %d http400 %d tls_alert %d other %d" % (
+            k, sum(1 for c in ks if c.closed), sum(1 for c in ks if not c.closed), h400, alert, other))
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    out("DONE")
+    return 0
+
+
+def cmd_tls_vanish(args):
+    """Clients that reset (SO_LINGER 0) mid-handshake and mid-response,
+    --rounds times each: "hello" sends a ClientHello and resets as soon as
+    the server's first bytes arrive; "flight" reads the server's whole
+    first flight and resets instead of finishing; "response" completes the
+    handshake, GETs --path and resets after --after bytes of the body
+    (a list: one connection for each).  Prints "vanish KIND done N" and
+    problem lines (a server that closed before we reset)."""
+    import ssl
+    ctx = tls_context(args)
+    afters = [int(x) for x in args.after.split(",")]
+    counts = {"hello": 0, "flight": 0, "response": 0}
+    problems = []
+    deadline = now() + args.timeout
+    for _ in range(args.rounds):
+        if now() > deadline:
+            break
+        for kind in ("hello", "flight"):
+            s = socket.create_connection((args.host, args.port), timeout=5)
+            s.sendall(tls_client_hello(ctx))
+            try:
+                d = s.recv(1 if kind == "hello" else 65536)
+                if d:
+                    counts[kind] += 1
+                else:
+                    problems.append("%s: EOF before the server's flight" % kind)
+            except OSError as e:
+                problems.append("%s: %s" % (kind, e))
+            reset_close(s)
+        for a in afters:
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+            raw.settimeout(10)
+            raw.connect((args.host, args.port))
+            try:
+                s = ctx.wrap_socket(raw, server_hostname="localhost")
+                s.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % args.path.encode())
+                got = 0
+                p = Parser()
+                p.expect(False)
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        problems.append("response after=%d: EOF at %d bytes" % (a, got))
+                        break
+                    got += len(d)
+                    r = p.feed(d)
+                    cur = r[0] if r else p.partial()
+                    if r or (cur is not None and cur[2] >= a):
+                        counts["response"] += 1
+                        break
+            except (OSError, ssl.SSLError) as e:
+                problems.append("response after=%d: %s" % (a, e))
+            reset_close(raw)
+    for k in ("hello", "flight", "response"):
+        out("vanish %s done %d" % (k, counts[k]))
+    for pr in problems[:20]:
+        out("problem %s" % pr)
+    out("problems %d" % len(problems))
+    out("DONE")
+    return 0
+
+
+def cmd_tls_load(args):
+    """--count HTTPS requests on --conns keep-alive connections in turn
+    (blocking, one at a time), of the mixed kinds' simple ones (200, 404,
+    304, 206, HEAD); every --new-every-th request says Connection: close,
+    so that share of requests opens a new connection (a full handshake, or
+    a resumed one with --resume).  Prints total, by_status, unexpected,
+    handshakes, resumed, errors, rate and DONE."""
+    import ssl
+    ctx = tls_context(args)
+    inm = b"If-None-Match: %s\r\n" % args.etag.encode() if args.etag else b""
+    kinds = [
+        (b"GET /file.txt HTTP/1.1\r\nHost: localhost\r\n\r\n", False, 200),
+        (b"GET /no/such/file HTTP/1.1\r\nHost: localhost\r\n\r\n", False, 404),
+        (b"GET /file.txt HTTP/1.1\r\nHost: localhost\r\n%s\r\n" % inm, False, 304 if args.etag else 200),
+        (b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\nRange: bytes=100-1099\r\n\r\n", False, 206),
+        (b"HEAD /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n", True, 200),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", False, 200),
+    ]
+    t0 = now()
+    deadline = t0 + args.timeout
+    conns = [None] * args.conns
+    total = handshakes = resumed = 0
+    by_status = {}
+    unexpected = []
+    errors = {}
+    sess = [None]
+
+    def connect():
+        raw = socket.create_connection((args.host, args.port), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname="localhost",
+                            session=sess[0] if args.resume else None)
+        c = [s, Parser()]
+        return c
+
+    i = 0
+    while total < args.count and now() < deadline:
+        j = i % args.conns
+        k = kinds[(i * 7 + args.seed) % len(kinds)]
+        close = args.new_every > 0 and i % args.new_every == args.new_every - 1
+        i += 1
+        try:
+            if conns[j] is None:
+                conns[j] = connect()
+                handshakes += 1
+                if conns[j][0].session_reused:
+                    resumed += 1
+            s, p = conns[j]
+            req = k[0]
+            if close:
+                req = req[:-2] + b"Connection: close\r\n\r\n"
+            p.expect(k[1])
+            s.sendall(req)
+            r = []
+            while not r:
+                d = s.recv(262144)
+                if not d:
+                    raise ConnectionError("EOF")
+                r = p.feed(d)
+            total += 1
+            by_status[r[0][0]] = by_status.get(r[0][0], 0) + 1
+            if r[0][0] != k[2]:
+                unexpected.append("%r: got %d, want %d" % (req[:40], r[0][0], k[2]))
+            if close:
+                if args.resume:
+                    sess[0] = s.session
+                # read to the server's close (its close_notify, then EOF)
+                try:
+                    while s.recv(4096):
+                        pass
+                except (OSError, ssl.SSLError):
+                    pass
+                s.close()
+                conns[j] = None
+        except (OSError, ssl.SSLError) as e:
+            key = e.__class__.__name__
+            errors[key] = errors.get(key, 0) + 1
+            if conns[j] is not None:
+                conns[j][0].close()
+                conns[j] = None
+    for c in conns:
+        if c is not None:
+            c[0].close()
+    el = now() - t0
+    out("total %d" % total)
+    out("by_status %s" % ",".join("%d:%d" % kv for kv in sorted(by_status.items())))
+    out("handshakes %d" % handshakes)
+    out("resumed %d" % resumed)
+    out("unexpected %d" % len(unexpected))
+    for u in unexpected[:10]:
+        out("unexpected_example %s" % u)
+    out("errors %s" % (",".join("%s:%d" % kv for kv in sorted(errors.items())) or "none"))
+    out("rate %d" % (total / el if el > 0 else 0))
+    out("DONE %d" % (el * 1000))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd_name", required=True)
@@ -1746,6 +2168,49 @@ def main():
     common(sp, 15)
     sp.add_argument("--path", default="/")
     sp.set_defaults(fn=cmd_race)
+
+    sp = sub.add_parser("tls-latency")
+    common(sp, 30.0)
+    sp.add_argument("--cafile")
+    sp.add_argument("--n", type=int, default=20)
+    sp.add_argument("--interval", type=float, default=0.1)
+    sp.add_argument("--path", default="/file.txt")
+    sp.add_argument("--expect-status", type=int, default=200)
+    sp.set_defaults(fn=cmd_tls_latency)
+
+    sp = sub.add_parser("tls-stall")
+    common(sp, 30.0)
+    sp.add_argument("--cafile")
+    sp.add_argument("--conns", type=int, default=1000)
+    sp.add_argument("--kinds", default="partial,hello")
+    sp.add_argument("--partial", type=int, default=100, help="bytes of the ClientHello sent by partial")
+    sp.set_defaults(fn=cmd_tls_stall)
+
+    sp = sub.add_parser("tls-garbage")
+    common(sp, 10.0)
+    sp.add_argument("--cafile")
+    sp.add_argument("--kinds", default="all")
+    sp.add_argument("--each", type=int, default=10)
+    sp.set_defaults(fn=cmd_tls_garbage)
+
+    sp = sub.add_parser("tls-vanish")
+    common(sp, 60.0)
+    sp.add_argument("--cafile")
+    sp.add_argument("--rounds", type=int, default=20)
+    sp.add_argument("--after", default="0,65536,524288")
+    sp.add_argument("--path", default="/big.bin")
+    sp.set_defaults(fn=cmd_tls_vanish)
+
+    sp = sub.add_parser("tls-load")
+    common(sp, 120.0)
+    sp.add_argument("--cafile")
+    sp.add_argument("--count", type=int, default=10000)
+    sp.add_argument("--conns", type=int, default=4)
+    sp.add_argument("--new-every", type=int, default=20, help="every Nth request closes (0: never)")
+    sp.add_argument("--resume", action="store_true", help="resume the last session on reconnect")
+    sp.add_argument("--etag", default="")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(fn=cmd_tls_load)
 
     args = p.parse_args()
     # every client dies with the test that started it
