@@ -96,12 +96,13 @@ rm -f /tmp/load.out /tmp/load.stop
 ) >/tmp/load.out &
 load=$!
 oks() { grep -c '^ok' /tmp/load.out || true; }
-wait_for "requests before the upgrade" test "$(oks)" -ge 5
+oks_reach() { [ "$(oks)" -ge "$1" ]; }
+wait_for "requests before the upgrade" oks_reach 5
 t=$SECONDS
 apt_get install ./new.deb
 echo "upgrade took $((SECONDS - t)) s"
 n=$(oks)
-wait_for "requests after the upgrade" test "$(oks)" -ge $((n + 5))
+wait_for "requests after the upgrade" oks_reach $((n + 5))
 touch /tmp/load.stop
 wait "$load"
 total=$(wc -l </tmp/load.out)

@@ -66,8 +66,8 @@ grep -q "^debian/rules: version $acver in configure.ac and debian/changelog" "$t
     fail "the version check did not run"
 grep -E '^# (TOTAL|PASS|FAIL|ERROR):' "$tmp/build-a.log" || fail "dh_auto_test ran no tests"
 grep -q '^# FAIL: *0$' "$tmp/build-a.log" || fail "unit tests failed in the package build"
-[ -z "$(git -C "$tmp/a/tinyhttpd" status --porcelain --ignored)" ] ||
-    echo "note: the build left files in the clone: $(git -C "$tmp/a/tinyhttpd" status --porcelain --ignored | head -n 5)"
+left=$(git -C "$tmp/a/tinyhttpd" status --porcelain)
+[ -z "$left" ] || fail "the build leaves files that .gitignore does not name: $left"
 
 step "package contents"
 dpkg-deb -c "$deb" | awk '{ print $6 }' >"$tmp/contents"
