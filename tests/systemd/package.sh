@@ -8,6 +8,8 @@
 # lintian (script/bootstrap installs them).
 # Usage: tests/systemd/package.sh   (from anywhere; it tests the committed
 # HEAD of the source tree's git repository, not uncommitted changes)
+# Environment: SYSTEMD_SANDBOX (the run-in-systemd script), PACKAGE_JOURNAL
+# (a file for the container's journal).
 # Exit status: 0 pass, 1 a step failed, 77 skipped (no root, no sandbox,
 # not a git checkout).
 set -euo pipefail
@@ -78,7 +80,7 @@ for f in ./usr/sbin/tinyhttpd ./etc/tinyhttpd.conf ./lib/systemd/system/tinyhttp
          ./usr/share/doc/tinyhttpd/changelog.Debian.gz; do
     grep -qx "$f" "$tmp/contents" || fail "the package lacks $f"
 done
-conffiles=$(dpkg-deb -I "$deb" conffiles)
+conffiles=$(dpkg-deb -I "$deb" conffiles 2>/dev/null || true)
 [ "$conffiles" = /etc/tinyhttpd.conf ] || fail "conffiles is '$conffiles', expected /etc/tinyhttpd.conf"
 dpkg-deb -I "$deb" control | sed -n 's/^\(Depends\|Recommends\): /&/p'
 
@@ -132,7 +134,8 @@ chmod -R a+rX "$tmp/sbx"
 # The same root file system as tests/systemd/run.sh: the package's
 # dependencies are there, so apt needs no network.
 export SANDBOX_PACKAGES="${SANDBOX_PACKAGES:-libconfig9 media-types}"
+# PACKAGE_JOURNAL=FILE keeps the container's journal.
 rc=0
-"$sandbox" -t 240 "$tmp/sbx" package-in-container.sh || rc=$?
+"$sandbox" -t 240 ${PACKAGE_JOURNAL:+-j "$PACKAGE_JOURNAL"} "$tmp/sbx" package-in-container.sh || rc=$?
 step "done, status $rc"
 exit "$rc"
