@@ -120,6 +120,7 @@ build "$tmp/b/tinyhttpd" "$tmp/build-b.log" DEB_BUILD_OPTIONS=nocheck || {
     tail -n 60 "$tmp/build-b.log"
     fail "dpkg-buildpackage of the upgrade"
 }
+! grep -q '^# TOTAL:' "$tmp/build-b.log" || fail "DEB_BUILD_OPTIONS=nocheck still ran the tests"
 deb2=$tmp/b/tinyhttpd_${version}+test1_amd64.deb
 [ -f "$deb2" ] || fail "no $deb2"
 dpkg --compare-versions "$version+test1" gt "$version" || fail "the upgrade's version is not higher"
