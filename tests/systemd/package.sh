@@ -134,7 +134,7 @@ printf '%s\n%s\n' "$version" "$version+test1" >"$tmp/sbx/versions"
 chmod -R a+rX "$tmp/sbx"
 # The same root file system as tests/systemd/run.sh: the package's
 # dependencies are there, so apt needs no network.
-export SANDBOX_PACKAGES="${SANDBOX_PACKAGES:-libconfig9 media-types}"
+export SANDBOX_PACKAGES="${SANDBOX_PACKAGES:-libconfig9 media-types openssl ssl-cert}"
 # PACKAGE_JOURNAL=FILE keeps the container's journal.
 rc=0
 "$sandbox" -t 240 ${PACKAGE_JOURNAL:+-j "$PACKAGE_JOURNAL"} "$tmp/sbx" package-in-container.sh || rc=$?
