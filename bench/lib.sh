@@ -629,6 +629,7 @@ start_server() {
     fi
     if [ "$name" = tinyhttpd ]; then
         : >"$d/stdout.log"
+        rm -f "$d/ctl"             # the FIFO of an earlier start (scenario j starts again)
         if ! PYTHON3=python3 daemon_spawn "$d/stderr.log" "$d/notify.log" "$d/ctl" 20 "${CMD[@]}"; then
             say "tinyhttpd could not be started: $DAEMON_LINE"
             return 1
