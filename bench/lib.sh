@@ -88,6 +88,17 @@ rss_threads() {
     echo "$rss $thr"
 }
 
+# Open sockets of a server, summed over its processes (listening ones too).
+sockets_open() {
+    local pid n=0 f
+    for pid in $(tree_pids "$1"); do
+        for f in /proc/"$pid"/fd/*; do
+            [[ $(readlink "$f" 2>/dev/null) == socket:* ]] && n=$((n + 1))
+        done
+    done
+    echo "$n"
+}
+
 # "CPU_TICKS CONTEXT_SWITCHES" summed over a server's processes and their
 # threads: user + system time in clock ticks (/proc/PID/stat, which counts
 # every thread, finished ones too) and voluntary + involuntary switches
@@ -342,11 +353,11 @@ make_tls() {
         'keyUsage = critical, digitalSignature' 'extendedKeyUsage = serverAuth' >"$d/leaf.ext"
     if ! (cd "$d" &&
           openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-          openssl req -x509 -new -key ca.key -sha256 -days 7 -subj "/CN=tinyhttpd bench CA" \
+          openssl req -x509 -new -key ca.key -sha256 -days 30 -subj "/CN=tinyhttpd bench CA" \
               -addext 'basicConstraints = critical, CA:TRUE' -out ca.pem &&
           openssl ecparam -name prime256v1 -genkey -noout -out key.pem &&
           openssl req -new -key key.pem -subj "/CN=localhost" -out leaf.csr &&
-          openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+          openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
               -sha256 -extfile leaf.ext -out cert.pem) >"$d/openssl.log" 2>&1; then
         cat "$d/openssl.log" >&2
         die "openssl could not make the test certificate"
@@ -614,7 +625,7 @@ server_installed() {
     esac
 }
 
-declare -A PORT TPORT TLS_INFO PID RSS_START
+declare -A PORT TPORT TLS_INFO PID RSS_START SOCKETS_START
 
 # Start server $1 and wait until it answers (over HTTPS too when TLS_CERT
 # is set); 1 if it does not.
@@ -666,6 +677,7 @@ start_server() {
                 return 1
             fi
             read -r RSS_START["$name"] _ < <(rss_threads "${PID[$name]}")
+            SOCKETS_START[$name]=$(sockets_open "${PID[$name]}")
             say "$name $(server_version "$name") on 127.0.0.1:$port${tport:+, HTTPS on $tport (${TLS_INFO[$name]})} (PID ${PID[$name]})"
             return 0
         fi

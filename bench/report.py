@@ -88,6 +88,7 @@ def main():
             "cs": int(r["context_switches"]) / max(1, int(r["requests"])),
             "threads": int(r["threads"]),
             "handshakes": int(r["tls_handshakes"]) if r.get("tls_handshakes", "-").isdigit() else None,
+            "left": int(r.get("left_open") or 0),
         })
 
     def metric(sc):
@@ -108,6 +109,7 @@ def main():
             "cpu_us": statistics.median(x["cpu_us"] for x in rs),
             "cs": statistics.median(x["cs"] for x in rs),
             "threads": max(x["threads"] for x in rs),
+            "left": max(x["left"] for x in rs),
             "handshakes": (sum(x["handshakes"] for x in rs)
                            if all(x["handshakes"] is not None for x in rs) else None),
         }
@@ -214,6 +216,13 @@ def main():
             w("Requests/s in %s: " % sc + ", ".join(
                 "%s %s" % (s, fmt_rate(med[(sc, s)]["rps"])) for s in servers if (sc, s) in med)
               + ".")
+        left = [(s, med[(sc, s)]["left"]) for s in servers
+                if (sc, s) in med and med[(sc, s)]["left"]]
+        if left:
+            w("")
+            w("**Connections the server still held 3 s after wrk had closed all of them** "
+              "(open sockets beyond those at start; the most in one round): "
+              + ", ".join("%s %d" % x for x in left) + ".")
         errs = [(s, med[(sc, s)]["detail"]) for s in servers
                 if (sc, s) in med and med[(sc, s)]["errors"]]
         if errs:
@@ -364,6 +373,10 @@ def targets_section(w, meta, med, peers, ratios, fmed, spr):
     if any(k[1] == ME for k in med):
         total = sum(m["errors"] for k, m in med.items() if k[1] == ME)
         row("zero errors (tinyhttpd, a-e, g-i)", str(total), total == 0)
+        left = {k[0]: m["left"] for k, m in med.items() if k[1] == ME and m["left"]}
+        row("every connection closed once wrk has left (tinyhttpd)",
+            ", ".join("%s: %d left open" % x for x in sorted(left.items())) or "yes",
+            not left)
     if ME in spr:
         row("syscalls per request <= 3", "%.2f" % spr[ME], spr[ME] <= 3.0)
     w("")
