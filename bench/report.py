@@ -304,7 +304,8 @@ def scenario_f(w, meta, servers, idle, fmed, sc):
         codes = sorted(set(r["curl_status"] for r in rs))
         worst = max(float(r["curl_seconds"] or 0) for r in rs) * 1000
         closed = sum(int(r["closed_by_server"]) for r in rs)
-        fmed[(sc, s)] = {"per": per, "threads": threads, "after": after, "open": opened}
+        fmed[(sc, s)] = {"per": per, "threads": threads, "after": after, "open": opened,
+                         "all": opened == int(rs[0]["connections"])}
         w("| %s | %d / %s | %s | %s | %s | %.2f | %d | %s | %.1f | %d |"
           % (s, opened, rs[0]["connections"], fmt_mib(start), fmt_mib(before), fmt_mib(after),
              per, threads, ",".join(codes), worst, closed))
@@ -357,13 +358,17 @@ def targets_section(w, meta, med, peers, ratios, fmed, spr):
                 med[(sc, ME)]["p99"] <= bp)
     if ("f", ME) in fmed and ("f", "lighttpd") in fmed:
         row("f: RSS per idle connection <= lighttpd's",
-            "%.2f KiB vs %.2f KiB" % (fmed[("f", ME)]["per"], fmed[("f", "lighttpd")]["per"]),
-            fmed[("f", ME)]["per"] <= fmed[("f", "lighttpd")]["per"])
+            "%.2f KiB vs %.2f KiB%s" % (fmed[("f", ME)]["per"], fmed[("f", "lighttpd")]["per"],
+                                         "" if fmed[("f", ME)]["all"] else
+                                         " (only %d connections open)" % fmed[("f", ME)]["open"]),
+            fmed[("f", ME)]["all"] and fmed[("f", ME)]["per"] <= fmed[("f", "lighttpd")]["per"])
     if ("j", ME) in fmed and any(("j", p) in fmed for p in peers):
         low, who = min((fmed[("j", p)]["per"], p) for p in peers if ("j", p) in fmed)
         row("j: RSS per idle HTTPS connection <= the lowest peer's",
-            "%.2f KiB vs %.2f KiB (%s)" % (fmed[("j", ME)]["per"], low, who),
-            fmed[("j", ME)]["per"] <= low)
+            "%.2f KiB vs %.2f KiB (%s)%s" % (fmed[("j", ME)]["per"], low, who,
+                                             "" if fmed[("j", ME)]["all"] else
+                                             " (only %d connections open)" % fmed[("j", ME)]["open"]),
+            fmed[("j", ME)]["all"] and fmed[("j", ME)]["per"] <= low)
     pool = int(meta.get("pool", "0"))
     for sc in IDLE_SCENARIOS:
         if (sc, ME) in fmed:
