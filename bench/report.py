@@ -398,7 +398,7 @@ def finish(out, meta, servers, med, lines):
         return 0
     labels = {"a": "a (1 KiB, 64 conn.)", "b": "b (1 KiB, 256 conn.)", "c": "c (1 MiB, 16 conn.)",
               "d": "d (1 KiB, close, 64)", "e": "e (404, 64 conn.)",
-              "g": "g (TLS 1 KiB, 64)", "h": "h (TLS handshakes, 64)", "i": "i (TLS 1 MiB, 16)"}
+              "g": "g (TLS 1 KiB, 64)", "h": "h (TLS, close, 64)", "i": "i (TLS 1 MiB, 16)"}
     with open(os.path.join(out, "chart.dat"), "w") as f:
         f.write("# scenario " + " ".join(servers) + "\n")
         for sc in scs:
@@ -427,7 +427,7 @@ set grid ytics
 set key top right horizontal
 set ylabel 'throughput / fastest server (1.0 = fastest)'
 plot %s, 1 notitle with lines lc rgb '#555555' dt 2
-""" % (max(960, 140 * len(scs)), meta.get("rounds"), meta.get("cores"), ", ".join(plots))
+""" % (max(960, 165 * len(scs)), meta.get("rounds"), meta.get("cores"), ", ".join(plots))
     with open(os.path.join(out, "chart.gp"), "w") as f:
         f.write(gp)
     try:
