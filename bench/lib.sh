@@ -88,6 +88,17 @@ rss_threads() {
     echo "$rss $thr"
 }
 
+# Open sockets of a server, summed over its processes (listening ones too).
+sockets_open() {
+    local pid n=0 f
+    for pid in $(tree_pids "$1"); do
+        for f in /proc/"$pid"/fd/*; do
+            [[ $(readlink "$f" 2>/dev/null) == socket:* ]] && n=$((n + 1))
+        done
+    done
+    echo "$n"
+}
+
 # "CPU_TICKS CONTEXT_SWITCHES" summed over a server's processes and their
 # threads: user + system time in clock ticks (/proc/PID/stat, which counts
 # every thread, finished ones too) and voluntary + involuntary switches
@@ -207,9 +218,9 @@ setup_workdir() {
 
 # command -> Debian package; peers are optional, tools are not.
 TOOLS="wrk:wrk ab:apache2-utils gnuplot:gnuplot-nox strace:strace pgrep:procps
-python3:python3 curl:curl setpriv:util-linux
+python3:python3 curl:curl setpriv:util-linux openssl:openssl
 autoreconf:autoconf automake:automake make:make gcc:gcc pkg-config:pkg-config"
-BUILD_LIBS="libconfig-dev libsystemd-dev"
+BUILD_LIBS="libconfig-dev libsystemd-dev libssl-dev"
 
 have_pkg_candidate() {
     local cand
@@ -229,7 +240,10 @@ install_packages() {
     for p in $SERVERS; do
         case $p in
         nginx) [ -x /usr/sbin/nginx ] || want+=("nginx-light|nginx") ;;
-        lighttpd) [ -x /usr/sbin/lighttpd ] || want+=(lighttpd) ;;
+        lighttpd)
+            [ -x /usr/sbin/lighttpd ] || want+=(lighttpd)
+            # HTTPS is a module of its own in Debian.
+            [ -e /usr/lib/lighttpd/mod_openssl.so ] || want+=(lighttpd-mod-openssl) ;;
         h2o) [ -x /usr/bin/h2o ] || want+=(h2o) ;;
         esac
     done
@@ -324,6 +338,100 @@ sys.stdout.write(head + "x" * (1024 - len(head) - len(tail)) + tail)' >"$DOCROOT
     chmod -R a+rX "$DOCROOT"
 }
 
+# ------------------------------------------------------------------ HTTPS
+
+# The certificate every server gets for HTTPS: a test CA and a leaf for
+# 127.0.0.1 and localhost, both ECDSA P-256, signed with SHA-256, made with
+# openssl in $TMP/tls.  The key is world-readable (the servers run as
+# nobody and this is a throwaway directory).  Also builds no-resume.so (see
+# below).  Sets TLS_DIR, TLS_CA, TLS_CERT, TLS_KEY, NORESUME_SO; start_server
+# gives every server an HTTPS port (TPORT) once TLS_CERT is set.
+make_tls() {
+    local d=$TMP/tls
+    mkdir -p "$d"
+    printf '%s\n' 'subjectAltName = DNS:localhost, IP:127.0.0.1' 'basicConstraints = critical, CA:FALSE' \
+        'keyUsage = critical, digitalSignature' 'extendedKeyUsage = serverAuth' >"$d/leaf.ext"
+    if ! (cd "$d" &&
+          openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
+          openssl req -x509 -new -key ca.key -sha256 -days 30 -subj "/CN=tinyhttpd bench CA" \
+              -addext 'basicConstraints = critical, CA:TRUE' -out ca.pem &&
+          openssl ecparam -name prime256v1 -genkey -noout -out key.pem &&
+          openssl req -new -key key.pem -subj "/CN=localhost" -out leaf.csr &&
+          openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+              -sha256 -extfile leaf.ext -out cert.pem) >"$d/openssl.log" 2>&1; then
+        cat "$d/openssl.log" >&2
+        die "openssl could not make the test certificate"
+    fi
+    chmod 644 "$d"/*.pem
+    TLS_DIR=$d; TLS_CA=$d/ca.pem; TLS_CERT=$d/cert.pem; TLS_KEY=$d/key.pem
+    build_noresume
+}
+
+# wrk keeps the TLS session of a connection for the next one it opens on
+# the same slot (SSL_clear keeps it), so with `Connection: close` it would
+# resume nearly every session instead of making a full handshake.
+# no-resume.so, preloaded into wrk, drops that session before each
+# handshake, and counts the handshakes and how many of them were resumed
+# anyway; wrk prints "NORESUME handshakes=N resumed=M" when it exits.
+build_noresume() {
+    NORESUME_SO=$TLS_DIR/no-resume.so
+    cat >"$TLS_DIR/no-resume.c" <<'EOF'
+/* Written by bench/lib.sh: preloaded into wrk so that it makes a full TLS
+ * handshake on every connection (no session resumption). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <openssl/ssl.h>
+
+static unsigned long handshakes, resumed;
+
+int SSL_connect(SSL *s)
+{
+    static int (*real)(SSL *);
+    int rc;
+
+    if (real == NULL)
+        real = (int (*)(SSL *))dlsym(RTLD_NEXT, "SSL_connect");
+    if (real == NULL)
+        return -1;
+    if (SSL_in_before(s) && SSL_get_session(s) != NULL)
+        SSL_set_session(s, NULL);
+    rc = real(s);
+    if (rc == 1) {
+        __atomic_add_fetch(&handshakes, 1, __ATOMIC_RELAXED);
+        if (SSL_session_reused(s))
+            __atomic_add_fetch(&resumed, 1, __ATOMIC_RELAXED);
+    }
+    return rc;
+}
+
+__attribute__((destructor)) static void report(void)
+{
+    fprintf(stderr, "NORESUME handshakes=%lu resumed=%lu\n",
+            __atomic_load_n(&handshakes, __ATOMIC_RELAXED),
+            __atomic_load_n(&resumed, __ATOMIC_RELAXED));
+}
+EOF
+    local ssl_flags
+    read -r -a ssl_flags < <(pkg-config --cflags --libs libssl 2>/dev/null || echo -lssl)
+    gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$NORESUME_SO" "$TLS_DIR/no-resume.c" \
+        "${ssl_flags[@]}" -ldl >"$TLS_DIR/gcc.log" 2>&1 ||
+        { cat "$TLS_DIR/gcc.log" >&2; die "no-resume.so does not build (libssl-dev missing?)"; }
+}
+
+# Mozilla's "intermediate" TLS 1.2 cipher list (TLS 1.3 suites: OpenSSL's
+# defaults everywhere); tinyhttpd's default tls_ciphers is the same list.
+TLS_CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+
+# What a default OpenSSL client (as in wrk) negotiates with HTTPS port $1:
+# "TLSv1.3 TLS_AES_256_GCM_SHA384 X25519".
+tls_negotiated() {
+    openssl s_client -connect "127.0.0.1:$1" -servername localhost </dev/null 2>/dev/null |
+        awk '/^New, / { sub(",", "", $2); p = $2; c = $NF }
+             /^(Server|Peer) Temp Key:/ { k = $4; sub(",", "", k) }
+             END { print p, c, k }'
+}
+
 # ------------------------------------------------------------------ servers
 
 # Each server gets a state directory (config, logs, pid file) that the user
@@ -336,7 +444,7 @@ state_dir() {
 }
 
 conf_tinyhttpd() {
-    local d=$1 port=$2
+    local d=$1 port=$2 tport=${3:-}
     cat >"$d/tinyhttpd.conf" <<EOF
 # Written by bench/run.
 listen = [ "127.0.0.1:$port" ];
@@ -350,16 +458,39 @@ access_log = false;
 log_target = "stderr";
 log_level = "notice";
 EOF
+    # HTTPS: the defaults (TLS 1.2 and 1.3, Mozilla intermediate ciphers,
+    # session tickets on) with the bench certificate.
+    [ -n "$tport" ] && cat >>"$d/tinyhttpd.conf" <<EOF
+tls_listen = [ "127.0.0.1:$tport" ];
+tls_certificate = "$TLS_CERT";
+tls_certificate_key = "$TLS_KEY";
+EOF
     CMD=("$TINYHTTPD_BIN" -c "$d/tinyhttpd.conf")
 }
 
 conf_nginx() {
-    local d=$1 port=$2
+    local d=$1 port=$2 tport=${3:-} tls=""
     mkdir -p "$d/tmp"
     [ -n "$RUN_USER" ] && chown "$RUN_USER" "$d/tmp"
+    # HTTPS as Mozilla's generator writes it for nginx ("intermediate"):
+    # TLS 1.2 and 1.3, its cipher list, a shared session cache, no tickets.
+    [ -n "$tport" ] && tls="
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $TLS_CIPHERS;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 1d;
+    ssl_session_tickets off;
+    server {
+        listen 127.0.0.1:$tport ssl;
+        ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        root $DOCROOT;
+        index index.html;
+    }"
     cat >"$d/nginx.conf" <<EOF
 # Written by bench/run.
-worker_processes $CORES;
+worker_processes auto;
 worker_cpu_affinity auto;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
@@ -383,14 +514,14 @@ http {
         listen 127.0.0.1:$port;
         root $DOCROOT;
         index index.html;
-    }
+    }$tls
 }
 EOF
     CMD=(/usr/sbin/nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;')
 }
 
 conf_lighttpd() {
-    local d=$1 port=$2
+    local d=$1 port=$2 tport=${3:-}
     cat >"$d/lighttpd.conf" <<EOF
 # Written by bench/run.  Defaults otherwise ("as it comes"), except the
 # keep-alive limits (requests per connection, idle seconds) and the
@@ -407,11 +538,35 @@ server.max-connections = $((IDLE + 2048 < NOFILE / 2 ? IDLE + 2048 : NOFILE / 2)
 index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )
 EOF
+    # HTTPS with mod_openssl as Mozilla's generator writes it for lighttpd
+    # ("intermediate"); session tickets and the session cache as they come.
+    [ -n "$tport" ] && cat >>"$d/lighttpd.conf" <<EOF
+server.modules += ( "mod_openssl" )
+\$SERVER["socket"] == "127.0.0.1:$tport" {
+    ssl.engine = "enable"
+    ssl.pemfile = "$TLS_CERT"
+    ssl.privkey = "$TLS_KEY"
+    ssl.openssl.ssl-conf-cmd = ( "MinProtocol" => "TLSv1.2", "Options" => "-ServerPreference",
+                                 "CipherString" => "$TLS_CIPHERS" )
+}
+EOF
     CMD=(/usr/sbin/lighttpd -D -f "$d/lighttpd.conf")
 }
 
 conf_h2o() {
-    local d=$1 port=$2
+    local d=$1 port=$2 tport=${3:-} tls=""
+    # HTTPS: a second listener for the one host; session resumption as it
+    # comes (internal cache and tickets), TLS 1.2 at least, Mozilla's list.
+    [ -n "$tport" ] && tls="
+    listen:
+      host: 127.0.0.1
+      port: $tport
+      ssl:
+        certificate-file: $TLS_CERT
+        key-file: $TLS_KEY
+        minimum-version: TLSv1.2
+        cipher-suite: \"$TLS_CIPHERS\"
+        cipher-preference: client"
     cat >"$d/h2o.conf" <<EOF
 # Written by bench/run.
 listen:
@@ -423,12 +578,32 @@ http1-request-timeout: $KEEPALIVE
 pid-file: $d/h2o.pid
 error-log: $d/error.log
 hosts:
-  default:
+  default:$tls
     paths:
       /:
         file.dir: $DOCROOT
 EOF
     CMD=(/usr/bin/h2o -c "$d/h2o.conf")
+}
+
+# The HTTPS port $2 of server $1 answers the 1 KiB file with the bench
+# certificate (curl verifies it against the bench CA); notes in TLS_INFO
+# what a default OpenSSL client negotiates there.
+https_ready() {
+    local name=$1 tport=$2 code=""
+    for _ in $(seq 50); do
+        code=$(curl -s -o /dev/null -w '%{http_code}:%{size_download}' --max-time 2 \
+            --cacert "$TLS_CA" "https://127.0.0.1:$tport/index.html" 2>/dev/null)
+        [ "$code" = "200:1024" ] && break
+        sleep 0.1
+    done
+    if [ "$code" != "200:1024" ]; then
+        say "$name does not answer over HTTPS on port $tport (curl: ${code:-nothing})"
+        return 1
+    fi
+    TPORT[$name]=$tport
+    TLS_INFO[$name]=$(tls_negotiated "$tport")
+    return 0
 }
 
 server_version() {
@@ -450,19 +625,22 @@ server_installed() {
     esac
 }
 
-declare -A PORT PID RSS_START
+declare -A PORT TPORT TLS_INFO PID RSS_START SOCKETS_START
 
-# Start server $1 and wait until it answers; 1 if it does not.
+# Start server $1 and wait until it answers (over HTTPS too when TLS_CERT
+# is set); 1 if it does not.
 start_server() {
-    local name=$1 d port code
+    local name=$1 d port tport="" code
     d=$(state_dir "$name")
     port=$(free_port)
-    "conf_$name" "$d" "$port"
+    [ -n "${TLS_CERT:-}" ] && tport=$(free_port)
+    "conf_$name" "$d" "$port" "$tport"
     if [ -n "$RUN_USER" ]; then
         CMD=(setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups -- "${CMD[@]}")
     fi
     if [ "$name" = tinyhttpd ]; then
         : >"$d/stdout.log"
+        rm -f "$d/ctl"             # the FIFO of an earlier start (scenario j starts again)
         if ! PYTHON3=python3 daemon_spawn "$d/stderr.log" "$d/notify.log" "$d/ctl" 20 "${CMD[@]}"; then
             say "tinyhttpd could not be started: $DAEMON_LINE"
             return 1
@@ -494,8 +672,13 @@ start_server() {
                 say "$name answers $code, not 404, for a missing file"
                 return 1
             fi
+            if [ -n "$tport" ] && ! https_ready "$name" "$tport"; then
+                cat "$d"/stderr.log "$d"/error.log 2>/dev/null | tail -n 20 >&2
+                return 1
+            fi
             read -r RSS_START["$name"] _ < <(rss_threads "${PID[$name]}")
-            say "$name $(server_version "$name") on 127.0.0.1:$port (PID ${PID[$name]})"
+            SOCKETS_START[$name]=$(sockets_open "${PID[$name]}")
+            say "$name $(server_version "$name") on 127.0.0.1:$port${tport:+, HTTPS on $tport (${TLS_INFO[$name]})} (PID ${PID[$name]})"
             return 0
         fi
         sleep 0.1

@@ -21,8 +21,17 @@ SCENARIOS = {
     "c": "1 MiB, keep-alive, 16 connections",
     "d": "1 KiB, `Connection: close`, 64 connections",
     "e": "missing file (404), keep-alive, 64 connections",
+    "g": "HTTPS: 1 KiB, keep-alive, 64 connections",
+    "h": "HTTPS: 1 KiB, `Connection: close`, 64 connections (a full handshake per request)",
+    "i": "HTTPS: 1 MiB, keep-alive, 16 connections",
 }
+IDLE_SCENARIOS = {"f": "idle keep-alive connections",
+                  "j": "idle HTTPS keep-alive connections"}
 ME = "tinyhttpd"
+
+
+def unit(sc):
+    return {"c": "MiB/s", "i": "MiB/s", "h": "handshakes/s"}.get(sc, "req/s")
 
 
 def read_tsv(path):
@@ -78,10 +87,12 @@ def main():
             "cpu_us": int(r["cpu_ticks"]) * 1e6 / clk / max(1, int(r["requests"])),
             "cs": int(r["context_switches"]) / max(1, int(r["requests"])),
             "threads": int(r["threads"]),
+            "handshakes": int(r["tls_handshakes"]) if r.get("tls_handshakes", "-").isdigit() else None,
+            "left": int(r.get("left_open") or 0),
         })
 
     def metric(sc):
-        return "mibps" if sc == "c" else "rps"
+        return "mibps" if sc in ("c", "i") else "rps"
 
     med = {}    # (scenario, server) -> medians and totals
     for key, rs in runs.items():
@@ -98,6 +109,9 @@ def main():
             "cpu_us": statistics.median(x["cpu_us"] for x in rs),
             "cs": statistics.median(x["cs"] for x in rs),
             "threads": max(x["threads"] for x in rs),
+            "left": max(x["left"] for x in rs),
+            "handshakes": (sum(x["handshakes"] for x in rs)
+                           if all(x["handshakes"] is not None for x in rs) else None),
         }
 
     lines = []
@@ -126,6 +140,20 @@ def main():
       "h2o: `num-threads: %s`, `max-connections` raised for scenario f."
       % (meta.get("run_as"), meta.get("keepalive"), meta.get("pool"), meta.get("cores"),
          meta.get("cores")))
+    tls = [s for s in servers if meta.get("tls_" + s)]
+    if tls:
+        w("")
+        w("HTTPS (g-j): every server has the same ECDSA P-256 certificate (signed by a test CA, "
+          "made with openssl for the run) on a second port. tinyhttpd: its defaults "
+          "(TLS 1.2 and 1.3, Mozilla intermediate ciphers, session tickets). nginx: Mozilla's "
+          "intermediate configuration (`ssl_protocols TLSv1.2 TLSv1.3`, its cipher list, "
+          "`ssl_session_cache shared:SSL:10m`, `ssl_session_tickets off`). lighttpd: "
+          "mod_openssl with Mozilla's intermediate `ssl.openssl.ssl-conf-cmd`. h2o: "
+          "`minimum-version: TLSv1.2`, the same cipher list, its default session resumption. "
+          "wrk is preloaded with a shim that keeps it from resuming sessions, so every new "
+          "connection is a full handshake (none was resumed, or the run fails). A default "
+          "OpenSSL client negotiates: "
+          + "; ".join("%s %s" % (s, meta["tls_" + s]) for s in tls) + ".")
     busy = [b.split(":") for b in meta.get("busy", "").split(",") if b.count(":") == 2]
     if busy:
         w("")
@@ -146,9 +174,11 @@ def main():
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     ratios = {}
     for sc in SCENARIOS:
+        if not any((sc, s) in med for s in servers):
+            continue
         mine = med.get((sc, ME))
         cands = [(med[(sc, p)]["value"], p) for p in peers if (sc, p) in med]
-        unit = "MiB/s" if sc == "c" else "req/s"
+        u = unit(sc)
         if mine is None or not cands:
             w("| %s | %s | - | - | - | - | - | - |" % (sc, fmt_rate(mine["value"]) if mine else "-"))
             continue
@@ -159,7 +189,7 @@ def main():
         bp99, p99who = min(p99s)
         bcpu, cpuwho = min((med[(sc, p)]["cpu_us"], p) for p in peers if (sc, p) in med)
         w("| %s: %s | %s %s | %s %s (%s) | **%.2f** | %s ms | %s ms (%s) | %.1f | %.1f (%s) |"
-          % (sc, SCENARIOS[sc], fmt_rate(mine["value"]), unit, fmt_rate(best), unit, who, ratio,
+          % (sc, SCENARIOS[sc], fmt_rate(mine["value"]), u, fmt_rate(best), u, who, ratio,
              fmt_ms(mine["p99"]), fmt_ms(bp99), p99who, mine["cpu_us"], bcpu, cpuwho))
     w("")
 
@@ -167,11 +197,10 @@ def main():
     for sc, title in SCENARIOS.items():
         if not any((sc, s) in med for s in servers):
             continue
-        unit = "MiB/s" if sc == "c" else "req/s"
         w("## %s. %s" % (sc, title))
         w("")
         w("| server | %s (median) | per round | p50 ms | p99 ms | errors | peak RSS MiB | threads "
-          "| CPU us/req | ctx sw/req |" % unit)
+          "| CPU us/req | ctx sw/req |" % unit(sc))
         w("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for s in servers:
             m = med.get((sc, s))
@@ -182,11 +211,18 @@ def main():
               % (s, fmt_rate(m["value"]), " / ".join(fmt_rate(v) for v in m["values"]),
                  fmt_ms(m["p50"]), fmt_ms(m["p99"]), m["errors"], fmt_mib(m["rss"]),
                  m["threads"], m["cpu_us"], m["cs"]))
-        if sc == "c":
+        if sc in ("c", "i"):
             w("")
-            w("Requests/s in c: " + ", ".join(
+            w("Requests/s in %s: " % sc + ", ".join(
                 "%s %s" % (s, fmt_rate(med[(sc, s)]["rps"])) for s in servers if (sc, s) in med)
               + ".")
+        left = [(s, med[(sc, s)]["left"]) for s in servers
+                if (sc, s) in med and med[(sc, s)]["left"]]
+        if left:
+            w("")
+            w("**Connections the server still held 3 s after wrk had closed all of them** "
+              "(open sockets beyond those at start; the most in one round): "
+              + ", ".join("%s %d" % x for x in left) + ".")
         errs = [(s, med[(sc, s)]["detail"]) for s in servers
                 if (sc, s) in med and med[(sc, s)]["errors"]]
         if errs:
@@ -196,6 +232,13 @@ def main():
         if sc == "e":
             w("")
             w("In e the 404 responses are expected; only socket errors and timeouts count.")
+        if sc == "h":
+            w("")
+            w("Full TLS handshakes counted in wrk (all rounds; none resumed): " + ", ".join(
+                "%s %s" % (s, med[(sc, s)]["handshakes"]) for s in servers
+                if (sc, s) in med and med[(sc, s)]["handshakes"] is not None) + ". "
+              "handshakes/s is responses/s: each response closes its connection. "
+              "CPU us/req is then the server's CPU time per full handshake and response.")
         if sc == "a":
             w("")
             w("CPU us/req: the server's user + system CPU time (all its processes and threads, "
@@ -203,11 +246,12 @@ def main():
               "are medians over the rounds and depend less on other load than requests/s.")
         w("")
 
-    # ------------------------------------------------------------ scenario f
-    if idle:
-        scenario_f(w, meta, servers, idle, fmed := {})
-    else:
-        fmed = {}
+    # ------------------------------------------------------------ scenarios f, j
+    fmed = {}   # (scenario, server) -> summary
+    for sc in IDLE_SCENARIOS:
+        rows = [r for r in idle if r.get("scenario", "f") == sc]
+        if rows:
+            scenario_f(w, meta, servers, rows, fmed, sc)
 
     # ------------------------------------------------------------ system calls
     if sysc:
@@ -220,16 +264,23 @@ def main():
     return finish(out, meta, servers, med, lines)
 
 
-def scenario_f(w, meta, servers, idle, fmed):
-    w("## f. %s idle keep-alive connections" % meta.get("idle"))
+def scenario_f(w, meta, servers, idle, fmed, sc):
+    w("## %s. %s %s" % (sc, idle[0]["connections"], IDLE_SCENARIOS[sc]))
     w("")
     w("Each connection made one request and stays open. RSS is VmRSS summed over the server's "
-      "processes: right after start-up, just before the idle connections were opened (after "
-      "scenarios a-e), and with them open. Per idle connection: the largest growth in one round "
-      "divided by the connections (memory touched once stays resident, so later rounds show "
-      "less). Threads, and a normal curl request for the 1 KiB file made meanwhile.")
+      "processes: right after start-up, just before the idle connections were opened (%s), "
+      "and with them open. Per idle connection: the largest growth "
+      "in one round divided by the connections (memory touched once stays resident, so later "
+      "rounds show less). Threads, and a normal curl request for the 1 KiB file made meanwhile."
+      % ("the servers were started again just before j, so the first round begins from a fresh "
+         "server" if sc == "j" else "after the throughput scenarios"))
+    if sc == "j":
+        w("")
+        w("Over HTTPS: each connection made a full handshake (TLS 1.3 when the server offers "
+          "it; a new session every time), one request, and then idles; what it costs the server "
+          "is its connection plus whatever TLS state and buffers it keeps for an idle one.")
     w("")
-    if meta.get("idle_note"):
+    if meta.get("idle_note") and sc == "f":
         w("Note: %s." % meta["idle_note"])
         w("")
     w("Processes counted: " + "; ".join(
@@ -253,7 +304,8 @@ def scenario_f(w, meta, servers, idle, fmed):
         codes = sorted(set(r["curl_status"] for r in rs))
         worst = max(float(r["curl_seconds"] or 0) for r in rs) * 1000
         closed = sum(int(r["closed_by_server"]) for r in rs)
-        fmed[s] = {"per": per, "threads": threads, "after": after, "open": opened}
+        fmed[(sc, s)] = {"per": per, "threads": threads, "after": after, "open": opened,
+                         "all": opened == int(rs[0]["connections"])}
         w("| %s | %d / %s | %s | %s | %s | %.2f | %d | %s | %.1f | %d |"
           % (s, opened, rs[0]["connections"], fmt_mib(start), fmt_mib(before), fmt_mib(after),
              per, threads, ",".join(codes), worst, closed))
@@ -295,26 +347,41 @@ def targets_section(w, meta, med, peers, ratios, fmed, spr):
     def row(target, measured, ok):
         w("| %s | %s | %s |" % (target, measured, "yes" if ok else "**no**"))
 
-    for sc in "abecd":
+    for sc in "abecdghi":
         if sc in ratios:
             row("%s: tinyhttpd / best peer >= 1.0" % sc, "%.2f" % ratios[sc], ratios[sc] >= 1.0)
-    for sc in "ab":
+    for sc in "abghi":
         if (sc, ME) in med and any((sc, p) in med for p in peers):
             bp = min(med[(sc, p)]["p99"] for p in peers if (sc, p) in med)
             row("%s: p99 <= best peer's" % sc, "%s ms vs %s ms" % (fmt_ms(med[(sc, ME)]["p99"]),
                                                                 fmt_ms(bp)),
                 med[(sc, ME)]["p99"] <= bp)
-    if ME in fmed and "lighttpd" in fmed:
+    if ("f", ME) in fmed and ("f", "lighttpd") in fmed:
         row("f: RSS per idle connection <= lighttpd's",
-            "%.2f KiB vs %.2f KiB" % (fmed[ME]["per"], fmed["lighttpd"]["per"]),
-            fmed[ME]["per"] <= fmed["lighttpd"]["per"])
-    if ME in fmed:
-        pool = int(meta.get("pool", "0"))
-        row("f: threads = pool size + a small constant",
-            "%d threads, pool %d" % (fmed[ME]["threads"], pool), fmed[ME]["threads"] <= pool + 2)
+            "%.2f KiB vs %.2f KiB%s" % (fmed[("f", ME)]["per"], fmed[("f", "lighttpd")]["per"],
+                                         "" if fmed[("f", ME)]["all"] else
+                                         " (only %d connections open)" % fmed[("f", ME)]["open"]),
+            fmed[("f", ME)]["all"] and fmed[("f", ME)]["per"] <= fmed[("f", "lighttpd")]["per"])
+    if ("j", ME) in fmed and any(("j", p) in fmed for p in peers):
+        low, who = min((fmed[("j", p)]["per"], p) for p in peers if ("j", p) in fmed)
+        row("j: RSS per idle HTTPS connection <= the lowest peer's",
+            "%.2f KiB vs %.2f KiB (%s)%s" % (fmed[("j", ME)]["per"], low, who,
+                                             "" if fmed[("j", ME)]["all"] else
+                                             " (only %d connections open)" % fmed[("j", ME)]["open"]),
+            fmed[("j", ME)]["all"] and fmed[("j", ME)]["per"] <= low)
+    pool = int(meta.get("pool", "0"))
+    for sc in IDLE_SCENARIOS:
+        if (sc, ME) in fmed:
+            row("%s: threads = pool size + a small constant" % sc,
+                "%d threads, pool %d" % (fmed[(sc, ME)]["threads"], pool),
+                fmed[(sc, ME)]["threads"] <= pool + 2)
     if any(k[1] == ME for k in med):
         total = sum(m["errors"] for k, m in med.items() if k[1] == ME)
-        row("zero errors (tinyhttpd, a-e)", str(total), total == 0)
+        row("zero errors (tinyhttpd, a-e, g-i)", str(total), total == 0)
+        left = {k[0]: m["left"] for k, m in med.items() if k[1] == ME and m["left"]}
+        row("every connection closed once wrk has left (tinyhttpd)",
+            ", ".join("%s: %d left open" % x for x in sorted(left.items())) or "yes",
+            not left)
     if ME in spr:
         row("syscalls per request <= 3", "%.2f" % spr[ME], spr[ME] <= 3.0)
     w("")
@@ -330,7 +397,8 @@ def finish(out, meta, servers, med, lines):
     if not scs:
         return 0
     labels = {"a": "a (1 KiB, 64 conn.)", "b": "b (1 KiB, 256 conn.)", "c": "c (1 MiB, 16 conn.)",
-              "d": "d (1 KiB, close, 64)", "e": "e (404, 64 conn.)"}
+              "d": "d (1 KiB, close, 64)", "e": "e (404, 64 conn.)",
+              "g": "g (TLS 1 KiB, 64)", "h": "h (TLS, close, 64)", "i": "i (TLS 1 MiB, 16)"}
     with open(os.path.join(out, "chart.dat"), "w") as f:
         f.write("# scenario " + " ".join(servers) + "\n")
         for sc in scs:
@@ -346,7 +414,7 @@ def finish(out, meta, servers, med, lines):
         spec = "'chart.dat' using %d%s title '%s' lc rgb '%s'" % (
             i + 2, ":xtic(1)" if i == 0 else "", s, colors.get(s, "#7f7f7f"))
         plots.append(spec)
-    gp = """set terminal pngcairo size 960,540 font 'sans,10'
+    gp = """set terminal pngcairo size %d,540 font 'sans,10'
 set output 'chart.png'
 set title "Throughput relative to the fastest server in each scenario (medians of %s round(s), %s cores, loopback)"
 set style data histograms
@@ -359,7 +427,7 @@ set grid ytics
 set key top right horizontal
 set ylabel 'throughput / fastest server (1.0 = fastest)'
 plot %s, 1 notitle with lines lc rgb '#555555' dt 2
-""" % (meta.get("rounds"), meta.get("cores"), ", ".join(plots))
+""" % (max(960, 165 * len(scs)), meta.get("rounds"), meta.get("cores"), ", ".join(plots))
     with open(os.path.join(out, "chart.gp"), "w") as f:
         f.write(gp)
     try:
