@@ -8,24 +8,8 @@
 # restart under HTTPS load.  Needs openssl and ssl-cert in the container.
 set -euo pipefail
 D=${SANDBOX_DIR:?}
-step() { echo "== $*"; }
-fail() {
-    echo "FAIL: $*"
-    journalctl --no-pager -u tinyhttpd.service -u tinyhttpd.socket -u tinyhttpd-https.socket -b |
-        tail -n 40
-    exit 1
-}
-# Poll for a condition for up to 10 s.
-wait_for() {
-    local what=$1
-    shift
-    for _ in $(seq 100); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $what"
-}
-journal_has() { journalctl -q -u tinyhttpd.service -b "$@" | grep -q .; }
+UNITS="tinyhttpd.service tinyhttpd.socket tinyhttpd-https.socket"
+. "$D/container-lib.sh"
 
 PLAIN=8080
 TLS=8443

@@ -3,23 +3,7 @@
 # the tree, then drives tinyhttpd through systemctl and journalctl.
 set -euo pipefail
 D=${SANDBOX_DIR:?}
-step() { echo "== $*"; }
-fail() {
-    echo "FAIL: $*"
-    journalctl --no-pager -u tinyhttpd.service -u tinyhttpd.socket -b | tail -n 40
-    exit 1
-}
-# Poll for a condition for up to 10 s.
-wait_for() {
-    local what=$1
-    shift
-    for _ in $(seq 100); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $what"
-}
-journal_has() { journalctl -q -u tinyhttpd.service -b "$@" | grep -q .; }
+. "$D/container-lib.sh"
 
 step "install"
 # Top-level directory by directory: /lib may be a symlink into /usr.

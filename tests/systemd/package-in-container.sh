@@ -9,22 +9,7 @@ D=${SANDBOX_DIR:?}
 cd "$D"
 { read -r old; read -r new; } <versions
 export DEBIAN_FRONTEND=noninteractive
-step() { echo "== $*"; }
-fail() {
-    echo "FAIL: $*"
-    journalctl --no-pager -u tinyhttpd.service -u tinyhttpd.socket -b | tail -n 40
-    exit 1
-}
-# Poll for a condition for up to 10 s.
-wait_for() {
-    local what=$1
-    shift
-    for _ in $(seq 100); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $what"
-}
+. "$D/container-lib.sh"
 apt_get() { apt-get -q -y -o Dpkg::Use-Pty=0 "$@" 2>&1 | grep -v '^N: Download is performed unsandboxed'; }
 status() { dpkg-query -W -f='${Status} ${Version}' tinyhttpd 2>/dev/null || true; }
 listening() { [ -n "$(ss -Hltn 'sport = :80')" ]; }

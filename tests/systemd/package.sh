@@ -129,7 +129,7 @@ step "install, reload, upgrade, remove and purge under systemd"
 mkdir "$tmp/sbx"
 cp "$deb" "$tmp/sbx/old.deb"
 cp "$deb2" "$tmp/sbx/new.deb"
-cp "$srcdir/tests/systemd/package-in-container.sh" "$tmp/sbx/"
+cp "$srcdir/tests/systemd/package-in-container.sh" "$srcdir/tests/systemd/container-lib.sh" "$tmp/sbx/"
 printf '%s\n%s\n' "$version" "$version+test1" >"$tmp/sbx/versions"
 chmod -R a+rX "$tmp/sbx"
 # The same root file system as tests/systemd/run.sh: the package's

@@ -37,7 +37,7 @@ mkdir -p "$obj"
     make -s install DESTDIR="$dest/root" >/dev/null
 )
 tests=${SYSTEMD_TESTS:-in-container.sh in-container-tls.sh}
-for t in $tests; do
+for t in $tests container-lib.sh; do
     cp "$srcdir/tests/systemd/$t" "$dest/"
 done
 # The epoll_wait shim for the failed-event-loop step (same C library inside).
