@@ -37,16 +37,7 @@ th_match "$CONNS slow connections sent their first byte" "^READY $CONNS\$" "$TH_
 # 20 normal requests spread over both rounds (including the burst of 408s
 # and reconnects at the first deadline), while we watch threads and fds.
 ab_bg lat latency --n 20 --interval 0.25 --path /file.txt --timeout 30
-tmin=$threads0 tmax=$threads0 fmax=0 samples=0
-while ! th__gone "${TH_BG_PID[lat]}"; do
-    t=$(th_threads)
-    f=$(th_fds)
-    [ "$t" -ge "$tmin" ] || tmin=$t
-    [ "$t" -le "$tmax" ] || tmax=$t
-    [ "$f" -le "$fmax" ] || fmax=$f
-    samples=$((samples + 1))
-    sleep 0.1
-done
+ab_sample_until_gone lat
 ab_bg_done lat 10 || th_fail "latency client did not finish"
 median=$(th_bg_val median)
 max=$(th_bg_val max)

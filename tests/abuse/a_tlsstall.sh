@@ -41,16 +41,7 @@ echo "# $CONNS stalled handshakes opened in $(($(th_now_ms) - t0)) ms"
 # the normal requests, while the stalled connections are held and then
 # closed; threads and descriptors sampled meanwhile
 ab_tls_bg lat tls-latency --n 40 --interval 0.15 --path /file.txt --timeout 40
-tmin=$threads0 tmax=$threads0 fmax=0 samples=0
-while ! th__gone "${TH_BG_PID[lat]}"; do
-    t=$(th_threads)
-    f=$(th_fds)
-    [ "$t" -ge "$tmin" ] || tmin=$t
-    [ "$t" -le "$tmax" ] || tmax=$t
-    [ "$f" -le "$fmax" ] || fmax=$f
-    samples=$((samples + 1))
-    sleep 0.1
-done
+ab_sample_until_gone lat
 ab_bg_done lat 10 || th_fail "latency client did not finish"
 bad=$(th_bg_val bad)
 echo "# HTTPS requests beside $CONNS stalled handshakes: median $(th_bg_val median_ms) ms," \

@@ -161,3 +161,20 @@ ab_tls_get() {
     th_eq "$name: GET $path over HTTPS answered 200" 200 "${code:-none}"
     ab_ms_le "$name: answered promptly over HTTPS" "$ms" "$max"
 }
+
+# ab_sample_until_gone NAME: until background client NAME has exited, sample
+# the daemon's threads and descriptors every 0.1 s: tmin and tmax (starting
+# from threads0), fmax, and the number of samples.
+ab_sample_until_gone() {
+    local t f
+    tmin=$threads0 tmax=$threads0 fmax=0 samples=0
+    while ! th__gone "${TH_BG_PID[$1]}"; do
+        t=$(th_threads)
+        f=$(th_fds)
+        [ "$t" -ge "$tmin" ] || tmin=$t
+        [ "$t" -le "$tmax" ] || tmax=$t
+        [ "$f" -le "$fmax" ] || fmax=$f
+        samples=$((samples + 1))
+        sleep 0.1
+    done
+}
