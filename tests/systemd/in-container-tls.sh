@@ -163,23 +163,7 @@ serial_is 1002 || fail "after a refused reload: serial '$(serial)', expected 100
 cat /root/key.good >"$KEY"
 
 step "restart under HTTPS load loses no request"
-rm -f /tmp/load.out /tmp/load.stop
-(
-    n=0
-    while [ ! -e /tmp/load.stop ] && [ $n -lt 5000 ]; do
-        n=$((n + 1))
-        t0=$EPOCHREALTIME
-        if body=$(https "https://127.0.0.1:$TLS/" 2>&1); then
-            if [ "$body" = "hello over systemd" ]; then r=ok; else r=wrong-body; fi
-        else
-            r=failed
-        fi
-        echo "$r $t0 $EPOCHREALTIME"
-    done
-) >/tmp/load.out &
-load=$!
-count_ok() { grep -c '^ok ' /tmp/load.out || true; }
-ok_at_least() { [ "$(count_ok)" -ge "$1" ]; }
+load_start 5000 "hello over systemd" https "https://127.0.0.1:$TLS/"
 wait_for "20 requests before the restart" ok_at_least 20
 # A download in flight makes the old daemon take a while to stop: requests
 # arrive meanwhile and queue on the socket systemd holds.
@@ -190,20 +174,11 @@ r0=$EPOCHREALTIME
 systemctl restart tinyhttpd.service || fail "systemctl restart"
 r1=$EPOCHREALTIME
 wait_for "20 requests after the restart" ok_at_least $(($(count_ok) + 20))
-touch /tmp/load.stop
-wait "$load"
+load_stop
 wait "$dl" || fail "the download in flight failed across the restart"
 cmp -s /tmp/big.out "$WWW/big.bin" || fail "the download in flight was cut by the restart"
 [ "$(pid)" != "$p" ] || fail "no new daemon after the restart"
-total=$(wc -l </tmp/load.out)
-oks=$(count_ok)
-during=$(awk -v a="$r0" -v b="$r1" '$2 < b && $3 > a' /tmp/load.out | wc -l)
-echo "restart took $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms;" \
-    "$total HTTPS requests, $oks answered correctly, $during of them under way during the restart"
-[ "$oks" -eq "$total" ] ||
-    fail "$((total - oks)) of $total requests failed across a restart: $(grep -v '^ok ' /tmp/load.out | head -n 5 | tr '\n' ' ')"
-[ "$total" -ge 40 ] || fail "only $total requests ran across the restart"
-[ "$during" -ge 1 ] || fail "no request was under way during the restart"
+load_check "$r0" "$r1" "HTTPS requests"
 rm -f /tmp/big.out /tmp/load.out /tmp/load.stop
 
 step "(b) key root:root 0600 through LoadCredential=: refused without the credential"

@@ -90,23 +90,7 @@ want=$(curl -fsS --max-time 10 http://127.0.0.1/) || fail "re-activation failed"
 # then, queued on the socket that systemd holds.
 head -c 4000000 /dev/urandom >/srv/site2/slow.bin
 chmod a+r /srv/site2/slow.bin
-rm -f /tmp/load.out /tmp/load.stop
-(
-    n=0
-    while [ ! -e /tmp/load.stop ] && [ $n -lt 20000 ]; do
-        n=$((n + 1))
-        t0=$EPOCHREALTIME
-        if body=$(curl -fsS --max-time 10 http://127.0.0.1/ 2>&1); then
-            if [ "$body" = "$want" ]; then r=ok; else r=wrong-body; fi
-        else
-            r=failed
-        fi
-        echo "$r $t0 $EPOCHREALTIME"
-    done
-) >/tmp/load.out &
-load=$!
-count_ok() { grep -c '^ok ' /tmp/load.out || true; }
-ok_at_least() { [ "$(count_ok)" -ge "$1" ]; }
+load_start 20000 "$want" curl -fsS --max-time 10 http://127.0.0.1/
 wait_for "20 requests before the restart" ok_at_least 20
 curl -fsS --max-time 30 --limit-rate 4M -o /tmp/slow.out http://127.0.0.1/slow.bin &
 dl=$!
@@ -116,22 +100,12 @@ r0=$EPOCHREALTIME
 systemctl restart tinyhttpd.service || fail "systemctl restart"
 r1=$EPOCHREALTIME
 wait_for "20 requests after the restart" ok_at_least $(($(count_ok) + 20))
-touch /tmp/load.stop
-wait "$load"
+load_stop
 wait "$dl" || fail "the download in flight failed across the restart"
 cmp -s /tmp/slow.out /srv/site2/slow.bin || fail "the download in flight was cut by the restart"
 new=$(systemctl show -p MainPID --value tinyhttpd.service)
 [ "$new" != "$pid" ] && [ "$new" != 0 ] || fail "no new daemon after the restart (MainPID $pid -> $new)"
-total=$(wc -l </tmp/load.out)
-oks=$(count_ok)
-# requests that were under way while systemctl restart ran
-during=$(awk -v a="$r0" -v b="$r1" '$2 < b && $3 > a' /tmp/load.out | wc -l)
-echo "restart took $(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.0f", (b - a) * 1000 }') ms;" \
-    "$total requests, $oks answered correctly, $during of them under way during the restart"
-[ "$oks" -eq "$total" ] ||
-    fail "$((total - oks)) of $total requests failed across a restart: $(grep -v '^ok ' /tmp/load.out | head -n 5 | tr '\n' ' ')"
-[ "$total" -ge 40 ] || fail "only $total requests ran across the restart"
-[ "$during" -ge 1 ] || fail "no request was under way during the restart"
+load_check "$r0" "$r1" requests
 systemctl is-active --quiet tinyhttpd.service || fail "not active after restart"
 rm -f /srv/site2/slow.bin /tmp/slow.out /tmp/load.out /tmp/load.stop
 
