@@ -75,7 +75,7 @@
 #define LINGER_MS 5000          /* how long a closing connection is drained */
 #define TRIM_AT_CONNECTIONS 256 /* above this many open, idle buffers go back at once */
 #define SEND_SLICE (4u << 20)   /* bytes one job sends before yielding the worker */
-#define TLS_RECORD 16384        /* the most plaintext one TLS record holds */
+#define TLS_PIECE (64u << 10)   /* a file's piece over TLS: four whole records */
 #define DISCARD_MAX (64u << 10) /* larger request bodies close the connection instead */
 #define SERVER_NAME PACKAGE_NAME "/" PACKAGE_VERSION
 
@@ -182,11 +182,11 @@ static void linger_in_job(struct conn *c);
 static void log_request(struct conn *c);
 
 /* The out buffer: heads and small bodies, and over TLS without kernel TLS
- * the pieces of a file, one whole TLS record (16 KiB) each. */
+ * the pieces of a file, four whole TLS records (64 KiB) each. */
 static size_t out_cap(const struct conn *c)
 {
     size_t n = c->table->max_header_size + OUT_CAP_EXTRA;
-    return c->tls != NULL && n < TLS_RECORD ? TLS_RECORD : n;
+    return c->tls != NULL && n < TLS_PIECE ? TLS_PIECE : n;
 }
 
 static char *out_buf(struct conn *c)
@@ -603,11 +603,12 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t len)
     return recv(c->fd, buf, len, MSG_DONTWAIT);
 }
 
-/* Write to the client, through TLS over HTTPS (where more is ignored). */
+/* Write to the client, through TLS over HTTPS (where, with more, the
+ * records may wait for what follows; see tls_write). */
 static ssize_t conn_write(struct conn *c, const void *buf, size_t len, bool more)
 {
     if (c->tls != NULL) {
-        ssize_t n = tls_as_socket(c, tls_write(c->tls, buf, len));
+        ssize_t n = tls_as_socket(c, tls_write(c->tls, buf, len, more));
         if (n == 0) {
             /* The client closed or reset the connection. */
             c->peer_gone = true;

@@ -8,8 +8,15 @@
  * (stateless unless tls_session_tickets is off) and TLS 1.2 session IDs
  * (the server's cache).  OpenSSL gives its read and write buffers back
  * while a connection is idle (SSL_MODE_RELEASE_BUFFERS).  Where the kernel
- * has TLS (the tls module), OpenSSL hands it the record layer after the
- * handshake and files go out with SSL_sendfile; elsewhere through SSL_write.
+ * has TLS (the tls module is loaded), OpenSSL hands it the record layer
+ * after the handshake and files go out with SSL_sendfile.  Elsewhere files
+ * go through SSL_write, and a connection writes through tls_wbio.c, which
+ * sends the records of a response together instead of one send() each.
+ * Reads take what the socket has (read-ahead), not a record at a time.
+ *
+ * The write BIO's method is made once and kept for the life of the process,
+ * since connections of a replaced context go on using it: a constant after
+ * its first use, not state.
  */
 #include "config.h"
 
@@ -17,6 +24,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,19 +36,48 @@
 
 #include "conf.h"
 #include "log.h"
+#include "tls_wbio.h"
 
 struct tls_ctx {
     SSL_CTX *ssl;
+    bool ktls; /* the kernel has TLS: OpenSSL may hand it the records */
 };
 
 struct tls_conn {
     SSL *ssl;
+    BIO *wbio;   /* the gathering write BIO, or NULL with kernel TLS */
     bool failed; /* a fatal error: no close_notify */
     bool got_http;
     bool notified;
 };
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
+
+static BIO_METHOD *wbio_method;
+static pthread_once_t wbio_once = PTHREAD_ONCE_INIT;
+
+static void make_wbio_method(void)
+{
+    wbio_method = tls_wbio_method();
+}
+
+/* Whether the kernel offers TLS to sockets now (the tls module is loaded;
+ * a daemon without CAP_NET_ADMIN cannot load it on demand). */
+static bool kernel_has_tls(void)
+{
+    char line[256], *save = NULL;
+    bool yes = false;
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "re");
+
+    if (f == NULL)
+        return false;
+    if (fgets(line, sizeof line, f) != NULL)
+        for (char *w = strtok_r(line, " \n", &save); w != NULL && !yes;
+             w = strtok_r(NULL, " \n", &save))
+            yes = strcmp(w, "tls") == 0;
+    fclose(f);
+    return yes;
+}
 
 bool tls_available(void)
 {
@@ -72,7 +109,7 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 }
 
 /* Protocols, ciphers, resumption, modes: everything but the key pair. */
-static int set_policy(SSL_CTX *ssl, const struct conf *c, char *err, size_t errlen,
+static int set_policy(SSL_CTX *ssl, const struct conf *c, bool ktls, char *err, size_t errlen,
                       const char **bad_key)
 {
     char e[256];
@@ -92,8 +129,9 @@ static int set_policy(SSL_CTX *ssl, const struct conf *c, char *err, size_t errl
         return -1;
     }
     SSL_CTX_set_options(ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                                 SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_ENABLE_KTLS |
+                                 SSL_OP_IGNORE_UNEXPECTED_EOF | (ktls ? SSL_OP_ENABLE_KTLS : 0) |
                                  (c->tls_session_tickets ? 0 : SSL_OP_NO_TICKET));
+    SSL_CTX_set_read_ahead(ssl, 1);
     SSL_CTX_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (!SSL_CTX_set1_groups_list(ssl, "X25519:prime256v1:secp384r1") ||
@@ -195,7 +233,8 @@ struct tls_ctx *tls_ctx_new(const struct conf *c, char *err, size_t errlen, cons
         free(ctx);
         return NULL;
     }
-    if (set_policy(ctx->ssl, c, err, errlen, bad_key) < 0 ||
+    ctx->ktls = kernel_has_tls();
+    if (set_policy(ctx->ssl, c, ctx->ktls, err, errlen, bad_key) < 0 ||
         load_pair(ctx->ssl, c, err, errlen, bad_key) < 0 ||
         (*bad_key = "tls_certificate", check_dates(ctx->ssl, c, err, errlen, warn, warnlen) < 0)) {
         tls_ctx_free(ctx);
@@ -212,6 +251,24 @@ void tls_ctx_free(struct tls_ctx *ctx)
     free(ctx);
 }
 
+/* Reads from the socket, writes through the gathering BIO. */
+static bool set_bios(struct tls_conn *t, int fd)
+{
+    BIO *r, *w;
+
+    if (pthread_once(&wbio_once, make_wbio_method) != 0 || wbio_method == NULL)
+        return false;
+    r = BIO_new_socket(fd, BIO_NOCLOSE);
+    w = r != NULL ? tls_wbio_new(wbio_method, fd) : NULL;
+    if (w == NULL) {
+        BIO_free(r);
+        return false;
+    }
+    SSL_set_bio(t->ssl, r, w);
+    t->wbio = w;
+    return true;
+}
+
 struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd)
 {
     struct tls_conn *t = calloc(1, sizeof *t);
@@ -219,7 +276,7 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd)
     if (t == NULL)
         return NULL;
     t->ssl = SSL_new(ctx->ssl);
-    if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
+    if (t->ssl == NULL || (ctx->ktls ? SSL_set_fd(t->ssl, fd) != 1 : !set_bios(t, fd))) {
         ERR_clear_error();
         SSL_free(t->ssl);
         free(t);
@@ -275,8 +332,10 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len)
     return n > 0 ? n : tls_result(t, n);
 }
 
-ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
+ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len, bool more)
 {
+    if (t->wbio != NULL)
+        tls_wbio_set_more(t->wbio, more);
     int n = SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
     return n > 0 ? n : tls_result(t, n);
 }
@@ -304,6 +363,8 @@ void tls_close_notify(struct tls_conn *t)
     if (t->failed || t->notified || !SSL_is_init_finished(t->ssl))
         return;
     t->notified = true;
+    if (t->wbio != NULL)
+        tls_wbio_set_more(t->wbio, false);
     if (SSL_shutdown(t->ssl) < 0)
         ERR_clear_error(); /* the socket may be full or gone: never wait */
 }

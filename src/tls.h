@@ -65,8 +65,11 @@ enum {
 ssize_t tls_read(struct tls_conn *t, void *buf, size_t len);
 
 /* Write application data; partial writes happen.  After TLS_WANT_*, call
- * again with the same bytes.  Returns bytes written (> 0) or a code. */
-ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len);
+ * again with the same bytes.  Returns bytes written (> 0) or a code.  With
+ * more (more of the response follows), the records may wait in a buffer
+ * to go out with the next ones; a write without more succeeds only once
+ * all of them, its own included, are in the kernel. */
+ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len, bool more);
 
 /* Whether the kernel encrypts what is sent (kernel TLS): then files go out
  * with tls_sendfile, else through tls_write from a buffer. */

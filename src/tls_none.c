@@ -52,11 +52,12 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len)
     return TLS_FAILED;
 }
 
-ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
+ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len, bool more)
 {
     (void)t;
     (void)buf;
     (void)len;
+    (void)more;
     return TLS_FAILED;
 }
 

@@ -1541,14 +1541,18 @@ def cmd_download(args):
     """GET --path at a steady --rate (bytes/s) through a small receive
     buffer, so the server sees steady progress (unlike curl --limit-rate,
     which reads in bursts and then pauses for as long as a burst took
-    beyond the rate); report the status, length and SHA-256 of the body."""
+    beyond the rate); report the status, length and SHA-256 of the body.
+    With --tls, over HTTPS."""
     t0 = now()
     deadline = t0 + args.timeout
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
     s.settimeout(args.timeout)
     s.connect((args.host, args.port))
-    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % args.path.encode())
+    if args.tls:
+        s = tls_context(args).wrap_socket(s, server_hostname="localhost")
+    close = b"" if args.keep_alive else b"Connection: close\r\n"
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (args.path.encode(), close))
     p = Parser(hash_body=True)
     p.expect(False)
     got = 0
@@ -2162,6 +2166,10 @@ def main():
     sp.add_argument("--path", required=True)
     sp.add_argument("--rate", type=float, default=8e6, help="bytes per second")
     sp.add_argument("--rcvbuf", type=int, default=131072)
+    sp.add_argument("--tls", action="store_true", help="over HTTPS (--cafile: check the certificate)")
+    sp.add_argument("--keep-alive", action="store_true",
+                    help="no Connection: close (the server must finish the body unprompted)")
+    sp.add_argument("--cafile")
     sp.set_defaults(fn=cmd_download)
 
     sp = sub.add_parser("race")

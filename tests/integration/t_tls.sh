@@ -253,6 +253,16 @@ done
 hget big /big4.bin
 th_eq "4 MiB over HTTPS: 200" 200 "$(code big)"
 th_check "4 MiB over HTTPS: byte-exact" cmp -s "$D/big.body" "$TH_ROOT/big4.bin"
+# A reader behind a small window fills the socket again and again, so the
+# server must park with records still gathered and send them when it can,
+# the last ones of the body included, on a connection that stays open (so
+# that nothing but the response itself makes them go).
+out=$(timeout 60 "$PYTHON3" -I -S "$TH_CLIENT" download --port "$TPORT" --tls --cafile "$P/ca.pem" \
+    --keep-alive --path /big4.bin --rcvbuf 8192 --rate 16000000 --timeout 20 2>&1) || true
+big_sha=$(sha256sum "$TH_ROOT/big4.bin" | cut -d' ' -f1)
+th_eq "4 MiB over HTTPS to a slow reader: complete" complete "$(val end "$out")"
+th_match "4 MiB over HTTPS to a slow reader: byte-exact" "^200 4194304 4194304 $big_sha\$" \
+    "$(val response "$out")"
 hget small1 /index.html
 hget small2 /index.html
 th_check "small file over HTTPS twice (cache): both byte-exact" \
