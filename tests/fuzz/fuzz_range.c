@@ -14,11 +14,14 @@
  *     (and range) for everything but several ranges, and for several ranges SINGLE, MULTI
  *     or EXCESSIVE; its spans are at most cap, 1 for SINGLE and 2 or more for MULTI, each
  *     within [0, size), sorted, more than RANGE_GAP bytes apart; a larger cap gives the
- *     same spans unless a smaller one already did, and EXCESSIVE only from the byte bound.
+ *     same spans unless a smaller one already did; and the spans are exactly the requested
+ *     ranges merged: each range-spec, parsed alone by range_parse, lies inside one span,
+ *     and each span starts where one of them starts and ends where one of them ends.
  *
  * Built into tests/fuzz_replay (which replays the seed corpus in `make check`) and, with
  * -DFUZZ_MAIN, into a libFuzzer binary.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +67,42 @@ static int same_shape(enum range_result a, enum range_result b)
     return 1;
 }
 
+/* The spans against the range-specs of v, each parsed alone by range_parse. */
+static void check_cover(const char *v, size_t len, uint64_t size, const struct range_span *spans,
+                        size_t n)
+{
+    const char *eq = memchr(v, '=', len);
+    size_t i = (size_t)(eq - v) + 1;
+    bool starts[64] = { false }, ends[64] = { false };
+
+    ENSURE(eq != NULL);
+    while (i < len) {
+        const char *comma = memchr(v + i, ',', len - i);
+        size_t elen = comma ? (size_t)(comma - (v + i)) : len - i;
+        char *one = malloc(6 + elen);
+        uint64_t f, l;
+
+        ENSURE(one != NULL);
+        memcpy(one, "bytes=", 6);
+        memcpy(one + 6, v + i, elen);
+        if (range_parse(one, 6 + elen, size, &f, &l) == RANGE_SINGLE) {
+            size_t k = 0;
+
+            while (k < n && !(spans[k].first <= f && l <= spans[k].first + spans[k].length - f))
+                k++;
+            ENSURE(k < n); /* covered */
+            for (k = 0; k < n; k++) {
+                starts[k] |= spans[k].first == f;
+                ends[k] |= spans[k].first + spans[k].length == f + l;
+            }
+        }
+        free(one);
+        i += elen + 1;
+    }
+    for (size_t k = 0; k < n; k++)
+        ENSURE(starts[k] && ends[k]);
+}
+
 /* range_parse_set with room for cap spans, checked; the spans go to out (64 of them). */
 static enum range_result check_set(const char *v, size_t len, uint64_t size, size_t cap,
                                    struct range_span *out, size_t *n)
@@ -96,6 +135,8 @@ static enum range_result check_set(const char *v, size_t len, uint64_t size, siz
     default:
         __builtin_trap();
     }
+    if (*n > 0)
+        check_cover(v, len, size, out, *n);
     for (size_t i = 0; i < *n; i++) {
         ENSURE(out[i].length >= 1);
         ENSURE(out[i].first < size);
