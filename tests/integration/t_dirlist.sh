@@ -138,6 +138,11 @@ if th_bg_expect many '^many ' 60; then
     th_eq "many: first and last in order" 'entry-000000.txt entry-099999.txt' \
         "$(grep -o 'href="entry-[0-9]*.txt' "$TH_TMP/many.html" | sed -n '1p;$p' | sed 's/href="//' | tr '\n' ' ' | sed 's/ $//')"
     echo "# listing page: $(wc -c <"$TH_TMP/many.html") bytes"
+    # the server's own time, from the access log (its last field, in microseconds)
+    if th_wait_log '"GET /many/ HTTP/1.1" 200 ' 5; then
+        us=$(grep -a '"GET /many/ HTTP/1.1" 200 ' "$TH_LOG" | tail -n 1 | awk '{ print $NF }')
+        echo "# 100000 entries: the daemon took $((us / 1000)) ms from request to last byte"
+    fi
 else
     th_fail "many: no answer to the listing of 100000 entries within 60 s"
 fi
