@@ -13,7 +13,7 @@
  * sends like a file (sendfile, or pread over TLS), so its length is known up front.
  *
  * Bounds: at most DIRLIST_MAX_ENTRIES entries and DIRLIST_MAX_NAMES bytes of names are
- * collected (about 40 bytes per entry plus its name: under 20 MiB at the limits); further
+ * collected (24 bytes per entry plus its name: under 19 MiB at the limits); further
  * entries are counted and reported in a line at the end of the page.  The page itself is
  * at most about 9 times the names plus 150 bytes per entry.  Everything is freed before
  * returning.  This runs on a pool worker like any request, so it holds one worker, not the
