@@ -162,6 +162,8 @@ static const struct key keys[] = {
     KEY_UINT(send_timeout, 1, 3600, 60, RELOAD),
     KEY_UINT(shutdown_timeout, 0, 3600, 30, RELOAD),
     KEY_STR(index, "index.html", check_index, RELOAD),
+    KEY_BOOL(directory_listing, false, RELOAD),
+    KEY_UINT(max_ranges, 1, 64, 16, RELOAD),
     KEY_STR(mime_types, "/etc/mime.types", NULL, RELOAD),
     KEY_NAMED(log_level, KIND_LEVEL, LOG_INFO, "err, warning, notice, info, debug", RELOAD),
     KEY_NAMED(log_target, KIND_TARGET, CONF_LOG_AUTO, "auto, stderr, journal", RESTART),

@@ -48,6 +48,8 @@ struct conf {
     int log_level;              /* LOG_ERR .. LOG_DEBUG (syslog.h) */
     enum conf_log_target log_target;
     bool access_log;
+    bool directory_listing;    /* an HTML listing for a directory without index */
+    unsigned max_ranges;       /* ranges per request before the whole file is sent */
     char *tls_certificate;     /* PEM: the certificate, then its chain; "" if none */
     char *tls_certificate_key; /* PEM private key; "" if none */
     char *tls_protocols;       /* "TLSv1.2 TLSv1.3" or either one */

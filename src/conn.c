@@ -66,6 +66,7 @@
 #include "fileserve.h"
 #include "http.h"
 #include "log.h"
+#include "multipart.h"
 #include "path.h"
 #include "pool.h"
 #include "tls.h"
@@ -94,7 +95,8 @@ struct conn {
     int fd;
     struct tls_conn *tls; /* HTTPS, or NULL */
     bool tls_want_out;    /* TLS waits for output space, not input */
-    uint32_t tls_piece;   /* file bytes in the out buffer, not yet written */
+    uint32_t tls_piece;   /* body bytes (a file piece, a part head) in the out
+                             buffer, not yet written */
     bool peer_gone;       /* the client closed or reset: no close_notify */
     enum conn_state state;
     bool registered; /* added to epoll (it is not until it first waits) */
@@ -122,6 +124,7 @@ struct conn {
     uint32_t inline_len; /* bytes at the end of out that are body */
     int file_fd;
     uint64_t file_off, file_end;
+    struct conn_parts *parts; /* several ranges from file_fd, or NULL; see send_parts */
     uint64_t body_sent;
     int status;
     bool keep_alive;
@@ -180,6 +183,7 @@ static void conn_trim(struct conn *c);
 static void plain_http_on_tls(struct conn *c);
 static void linger_in_job(struct conn *c);
 static void log_request(struct conn *c);
+static void drop_parts(struct conn *c);
 
 /* The out buffer: heads and small bodies, and over TLS without kernel TLS
  * the pieces of a file, four whole TLS records (64 KiB) each. */
@@ -377,6 +381,7 @@ static void conn_close(struct conn *c)
     if (c->file_fd >= 0)
         close(c->file_fd);
     c->file_fd = -1;
+    drop_parts(c);
     if (c->tls != NULL) {
         if (!c->peer_gone)
             tls_close_notify(c->tls);
@@ -847,6 +852,7 @@ static void respond_error(struct conn *c, int status, const char *extra)
     if (c->file_fd >= 0)
         close(c->file_fd);
     c->file_fd = -1;
+    drop_parts(c);
     c->file_off = c->file_end = 0;
     if (c->site != NULL && status != 408 && status != 503)
         fileserve_error_page(c->site, &plan, page, out_cap(c) - HEAD_ROOM);
@@ -977,6 +983,178 @@ static void plan_body(struct conn *c, const struct http_req_info *info)
     }
 }
 
+/* ------------------------------------------------------------------ several ranges */
+
+/*
+ * A 206 of several ranges: multipart/byteranges (RFC 9110 section 14.6; multipart.c
+ * frames it).  A file in memory is framed whole into the out buffer after the head, as
+ * one inline body; that is done only when it fits (otherwise the answer is 200 with the
+ * whole file, which does fit).  A file from a descriptor is sent part by part, and c->parts
+ * holds what that needs.  Invariants while c->parts is set:
+ *   - it was allocated for this response and is freed (drop_parts) wherever file_fd is
+ *     closed, so it never outlives the response;
+ *   - parts->next - 1 is the part whose bytes [file_off, file_end) are; the out buffer
+ *     holds (or held) that part's head, counted in tls_piece until written;
+ *   - after the last part, next == nparts + 1 and the out buffer holds the closing
+ *     delimiter with file_off == file_end;
+ *   - every head sent is multipart_head()'s, as when Content-Length was computed.
+ */
+struct conn_parts {
+    struct multipart m;
+    unsigned next;             /* the next head to queue; nparts: the closing one */
+    struct range_span parts[]; /* m.nparts of them, then m.content_type's copy */
+};
+
+static void drop_parts(struct conn *c)
+{
+    free(c->parts);
+    c->parts = NULL;
+}
+
+/* Whether the boundary occurs in the bytes of any part of data (a file in memory). */
+static bool boundary_in(const struct multipart *m, const char *data)
+{
+    for (unsigned i = 0; i < m->nparts; i++)
+        if (memmem(data + m->parts[i].first, m->parts[i].length, m->boundary,
+                   MULTIPART_BOUNDARY_LEN) != NULL)
+            return true;
+    return false;
+}
+
+/*
+ * Frame plan's several ranges in *m and set *length to the body's length; false when
+ * they cannot be sent as such (no randomness, a head too long, a file in memory whose
+ * body does not fit): the caller then answers 200.  The boundary: a file in memory is
+ * checked with memmem and a new boundary drawn if it occurs in a part; a file sent from
+ * its descriptor is not read twice, and relies on 128 random bits, which a file not
+ * written to guess them does not contain.
+ */
+static bool frame_parts(struct conn *c, const struct fileserve_plan *plan, struct multipart *m,
+                        uint64_t *length)
+{
+    int tries = 0, e;
+
+    m->content_type = plan->content_type;
+    m->size = plan->size;
+    m->parts = plan->parts;
+    m->nparts = plan->nparts;
+    do {
+        if ((e = multipart_boundary(m->boundary)) < 0) {
+            log_warn("no random boundary for several ranges (%s); sending the whole file",
+                     strerror(-e));
+            return false;
+        }
+    } while (plan->data != NULL && boundary_in(m, plan->data) && ++tries < 4);
+    if (tries == 4)
+        return false;
+    *length = multipart_length(m);
+    if (*length == UINT64_MAX)
+        return false;
+    return plan->data == NULL || *length <= out_cap(c) - HEAD_ROOM;
+}
+
+/* The body of a multipart response after its head: inline when the file is in memory,
+ * else the first part's head now and the rest from send_some (c->parts); false when
+ * memory runs out. */
+static bool parts_body(struct conn *c, const struct fileserve_plan *plan, const struct multipart *m,
+                       uint64_t length)
+{
+    char head[MULTIPART_HEAD_MAX];
+    size_t n;
+
+    if (plan->data != NULL) {
+        for (unsigned i = 0; i <= m->nparts; i++) {
+            n = multipart_head(m, i, head, sizeof head);
+            out_mem(c, head, n);
+            if (i < m->nparts)
+                out_mem(c, plan->data + m->parts[i].first, (size_t)m->parts[i].length);
+        }
+        c->inline_len = (uint32_t)length; /* frame_parts saw that it fits */
+        return true;
+    }
+    size_t tlen = m->content_type ? strlen(m->content_type) + 1 : 0;
+    struct conn_parts *p = malloc(sizeof *p + m->nparts * sizeof p->parts[0] + tlen);
+    if (p == NULL)
+        return false;
+    p->m = *m;
+    memcpy(p->parts, m->parts, m->nparts * sizeof p->parts[0]);
+    p->m.parts = p->parts;
+    if (tlen > 0)
+        p->m.content_type = memcpy((char *)(p->parts + m->nparts), m->content_type, tlen);
+    n = multipart_head(&p->m, 0, head, sizeof head);
+    out_mem(c, head, n);
+    c->tls_piece = (uint32_t)n;
+    p->next = 1;
+    c->parts = p;
+    c->file_fd = plan->fd;
+    c->file_off = p->parts[0].first;
+    c->file_end = p->parts[0].first + p->parts[0].length;
+    return true;
+}
+
+/* The current part is sent: queue the next part's head (or the closing delimiter) and
+ * point file_off and file_end at its bytes.  False when nothing is left. */
+static bool next_part(struct conn *c)
+{
+    struct conn_parts *p = c->parts;
+
+    if (p == NULL || p->next > p->m.nparts)
+        return false;
+    c->out_len = (uint32_t)multipart_head(&p->m, p->next, out_buf(c), out_cap(c));
+    c->out_off = 0;
+    c->tls_piece = c->out_len;
+    if (p->next < p->m.nparts) {
+        c->file_off = p->parts[p->next].first;
+        c->file_end = c->file_off + p->parts[p->next].length;
+    } else {
+        c->file_off = c->file_end;
+    }
+    p->next++;
+    return true;
+}
+
+/* The head of a multipart response: as file_head's, with the multipart type. */
+static void parts_head(struct conn *c, const struct fileserve_plan *plan, const struct multipart *m,
+                       uint64_t length)
+{
+    head_begin(c, 206);
+    out_lit(c, "Content-Type: multipart/byteranges; boundary=");
+    out_str(c, m->boundary);
+    out_lit(c, "\r\nContent-Length: ");
+    out_u64(c, length);
+    out_lit(c, "\r\n");
+    if (plan->has_validators) {
+        out_lit(c, "Last-Modified: ");
+        out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
+        out_lit(c, "\r\nETag: ");
+        out_str(c, plan->etag);
+        out_lit(c, "\r\n");
+    }
+    out_lit(c, "Accept-Ranges: bytes\r\n");
+    head_end(c);
+}
+
+/* Answer plan's several ranges; false when the caller must answer 200 instead. */
+static bool answer_parts(struct conn *c, const struct fileserve_plan *plan)
+{
+    struct multipart m;
+    uint64_t length;
+
+    if (!frame_parts(c, plan, &m, &length))
+        return false;
+    parts_head(c, plan, &m, length);
+    if (c->head_only) {
+        if (plan->fd >= 0)
+            close(plan->fd);
+        return true;
+    }
+    if (!parts_body(c, plan, &m, length)) {
+        log_err("several ranges for %s: out of memory", c->peer);
+        return false;
+    }
+    return true;
+}
+
 /* The head of a file response (200, 206, 304) for plan. */
 static void file_head(struct conn *c, const struct fileserve_plan *plan)
 {
@@ -1038,8 +1216,16 @@ static void answer_file(struct conn *c, const struct http_request *req,
     /* A small file is copied after the head: keep room for the head. */
     fileserve_resolve(c->site, req, info, &plan, body, out_cap(c) - HEAD_ROOM);
     switch (plan.status) {
-    case 200:
     case 206:
+        if (plan.nparts >= 2) {
+            if (answer_parts(c, &plan))
+                return;
+            plan.status = 200; /* the whole file instead */
+            plan.offset = 0;
+            plan.length = plan.size;
+        }
+        /* fall through */
+    case 200:
     case 304:
         file_head(c, &plan);
         file_body(c, &plan);
@@ -1193,9 +1379,18 @@ static enum send_result send_some(struct conn *c)
     enum send_result r = send_head(c);
     if (r != SEND_DONE)
         return r;
-    c->body_sent += c->tls_piece; /* a piece of the file that had to wait */
+    c->body_sent += c->tls_piece; /* a piece of the file or a part head that had to wait */
     c->tls_piece = 0;
-    return c->tls != NULL && !tls_kernel_send(c->tls) ? send_file_tls(c) : send_file(c);
+    for (;;) {
+        r = c->tls != NULL && !tls_kernel_send(c->tls) ? send_file_tls(c) : send_file(c);
+        /* Several ranges: the next part's head, then its bytes (see struct conn_parts). */
+        if (r != SEND_DONE || !next_part(c))
+            return r;
+        if ((r = send_head(c)) != SEND_DONE)
+            return r;
+        c->body_sent += c->tls_piece;
+        c->tls_piece = 0;
+    }
 }
 
 static void log_request(struct conn *c)
@@ -1288,6 +1483,7 @@ static bool finish_response(struct conn *c)
     if (c->file_fd >= 0)
         close(c->file_fd);
     c->file_fd = -1;
+    drop_parts(c);
     c->requests++;
     c->out_len = c->out_off = 0;
 

@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dirlist.h"
 #include "fcache.h"
 #include "fwatch.h"
 #include "log.h"
@@ -79,6 +81,8 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->tls_redirect = c->tls_redirect && s->https;
     s->tls_hsts = c->tls_hsts;
     s->tls_port = c->ntls_listen > 0 ? conf_listen_port(&c->tls_listen[0]) : 443;
+    s->max_ranges = c->max_ranges < FILESERVE_MAX_PARTS ? c->max_ranges : FILESERVE_MAX_PARTS;
+    s->directory_listing = c->directory_listing;
     return s;
 nomem:
     snprintf(err, errlen, "out of memory");
@@ -366,6 +370,10 @@ static void remember_absent(const struct site *site, const char *key, const char
  * step returns 0 to go on or the status to answer.
  */
 
+/* Not a status: the step found a directory without an index file, and directory_listing
+ * is on (see list_directory). */
+#define LIST_DIRECTORY 1
+
 /* A normalised target, and a directory's index name after it (a file name, so at most
  * NAME_MAX bytes; snprintf's result is checked all the same). */
 #define RESOLVE_PATH_CAP (PATH_MAX + NAME_MAX + 1)
@@ -396,7 +404,7 @@ static int stat_opened(int fd, const char *path, struct stat *st)
 /*
  * The index file of the directory path[0..*n) (which ends in '/'), resolved from the
  * root like any path: appended to path, opened into *fd with its stat in *st.  A
- * directory without one is 403.
+ * directory without one is 403, or LIST_DIRECTORY when directory_listing is on.
  */
 static int open_index(const struct site *site, char *path, size_t *n, int *fd, struct stat *st)
 {
@@ -410,7 +418,9 @@ static int open_index(const struct site *site, char *path, size_t *n, int *fd, s
     if (*fd < 0) {
         int e = -*fd;
         *fd = -1;
-        return e == ENOENT ? 403 : status_for_errno(e);
+        if (e == ENOENT)
+            return site->directory_listing ? LIST_DIRECTORY : 403;
+        return status_for_errno(e);
     }
     return stat_opened(*fd, path, st);
 }
@@ -488,10 +498,13 @@ static int find_file(const struct site *site, const char *key, size_t n,
     return 0;
 }
 
-/* The body slice: the whole representation (200), one range of it (206), or 416. */
-static int apply_range(const struct http_req_info *info, struct fileserve_plan *plan)
+/* The body slice: the whole representation (200), one range of it (206), several
+ * (206 with plan->nparts >= 2), or 416. */
+static int apply_range(const struct site *site, const struct http_req_info *info,
+                       struct fileserve_plan *plan)
 {
     uint64_t first, length;
+    size_t n;
 
     plan->offset = 0;
     plan->length = plan->size;
@@ -504,11 +517,55 @@ static int apply_range(const struct http_req_info *info, struct fileserve_plan *
         return 206;
     case RANGE_UNSATISFIABLE:
         return 416;
-    case RANGE_NONE:
     case RANGE_MULTI:
+        break;
+    case RANGE_NONE:
+    case RANGE_EXCESSIVE:
+        return 200;
+    }
+    /* Several ranges: sorted and coalesced, within the site's bounds. */
+    switch (range_parse_set(info->range->value, info->range->value_len, plan->size, plan->parts,
+                            site->max_ranges, &n)) {
+    case RANGE_SINGLE:
+        plan->offset = plan->parts[0].first;
+        plan->length = plan->parts[0].length;
+        return 206;
+    case RANGE_MULTI:
+        plan->nparts = (unsigned)n;
+        plan->offset = plan->parts[0].first;
+        plan->length = plan->parts[n - 1].first + plan->parts[n - 1].length - plan->offset;
+        return 206;
+    case RANGE_UNSATISFIABLE: /* not reached: range_parse saw a satisfiable one */
+        return 416;
+    case RANGE_NONE:
+    case RANGE_EXCESSIVE:
         break;
     }
     return 200;
+}
+
+/* The listing of the directory key (directory_listing): a 200 from a memory file,
+ * without validators or ranges, never cached; or an error status. */
+static void list_directory(const struct site *site, const char *key, struct fileserve_plan *plan)
+{
+    int dirfd = open_beneath(site->root_fd, key[1] ? key + 1 : ".");
+    int fd;
+
+    if (dirfd < 0) {
+        plan->status = status_for_errno(-dirfd);
+        return;
+    }
+    fd = dirlist_build(site->root_fd, dirfd, key, &plan->size);
+    close(dirfd);
+    if (fd < 0) {
+        plan->status = fd == -EACCES ? 403 : 500;
+        return;
+    }
+    plan->status = 200;
+    plan->fd = fd;
+    plan->offset = 0;
+    plan->length = plan->size;
+    plan->content_type = "text/html";
 }
 
 void fileserve_resolve(const struct site *site, const struct http_request *req,
@@ -519,19 +576,23 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
     struct stat st;
     int fd = -1, status;
 
-    memset(plan, 0, sizeof *plan);
+    memset(plan, 0, offsetof(struct fileserve_plan, parts)); /* parts: set with nparts */
     plan->fd = -1;
     if (body_cap > FCACHE_MAX_FILE)
         body_cap = FCACHE_MAX_FILE;
 
     ssize_t n = target_to_path(req, key);
     status = n < 0 ? (int)-n : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st);
+    if (status == LIST_DIRECTORY) {
+        list_directory(site, key, plan);
+        return;
+    }
     if (status == 0) {
         plan->size = (uint64_t)st.st_size;
         set_validators(&st, plan);
         status = preconditions(info, plan);
         if (status == 0)
-            status = apply_range(info, plan);
+            status = apply_range(site, info, plan);
     }
     plan->status = status;
     if (status == 200 || status == 206) {

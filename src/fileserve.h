@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "range.h"
 
 struct conf;
 struct fcache;
@@ -39,6 +40,9 @@ struct site {
     bool tls_redirect; /* plain-HTTP requests get a 301 to https:// */
     unsigned tls_hsts; /* Strict-Transport-Security max-age; 0: none */
     unsigned tls_port; /* for that redirect: the first tls_listen's, or 443 */
+
+    unsigned max_ranges;    /* ranges one request may ask for (<= FILESERVE_MAX_PARTS) */
+    bool directory_listing; /* list a directory that has no index file */
 };
 
 /*
@@ -51,6 +55,7 @@ struct site *fileserve_site_ref(struct site *s);
 void fileserve_site_unref(struct site *s); /* NULL accepted */
 
 #define FILESERVE_ETAG_LEN 64
+#define FILESERVE_MAX_PARTS 64 /* the largest max_ranges */
 
 /* What to answer.  fd, when >= 0, belongs to the caller (close it). */
 struct fileserve_plan {
@@ -64,6 +69,12 @@ struct fileserve_plan {
     time_t mtime;                  /* Last-Modified, when has_validators */
     bool has_validators;           /* send Last-Modified and ETag */
     char etag[FILESERVE_ETAG_LEN]; /* quoted */
+    /* A 206 of several ranges (multipart/byteranges) has nparts >= 2 sorted,
+     * disjoint parts, and offset and length are then those of the first and
+     * of the whole span (offset to the end of the last part); otherwise
+     * nparts is 0 and parts is not set. */
+    unsigned nparts;
+    struct range_span parts[FILESERVE_MAX_PARTS];
 };
 
 /*

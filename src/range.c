@@ -197,3 +197,94 @@ enum range_result range_parse(const char *value, size_t len, uint64_t size, uint
         *length = one_length;
     return RANGE_SINGLE;
 }
+
+/* Sort spans[0..n) by first position (insertion sort: n is a small configured bound). */
+static void sort_spans(struct range_span *spans, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct range_span x = spans[i];
+        size_t j = i;
+
+        while (j > 0 && spans[j - 1].first > x.first) {
+            spans[j] = spans[j - 1];
+            j--;
+        }
+        spans[j] = x;
+    }
+}
+
+/* Merge sorted spans that overlap, touch or are within RANGE_GAP bytes; returns the new n. */
+static size_t coalesce_spans(struct range_span *spans, size_t n)
+{
+    size_t out = 0;
+
+    for (size_t i = 1; i < n; i++) {
+        struct range_span *cur = &spans[out];
+        uint64_t end = cur->first + cur->length; /* <= size: no overflow */
+
+        if (spans[i].first <= end || spans[i].first - end <= RANGE_GAP) {
+            uint64_t iend = spans[i].first + spans[i].length;
+
+            if (iend > end)
+                cur->length = iend - cur->first;
+        } else {
+            spans[++out] = spans[i];
+        }
+    }
+    return out + 1;
+}
+
+/*
+ * range_parse decides the syntax and the result for everything but several ranges, so
+ * the single-range path is the same code as before; only then are the specs walked again
+ * (the syntax is known to be valid) to collect the satisfiable ones.
+ */
+enum range_result range_parse_set(const char *value, size_t len, uint64_t size,
+                                  struct range_span *spans, size_t cap, size_t *n)
+{
+    uint64_t f, l, total = 0, limit = size > UINT64_MAX / 2 ? UINT64_MAX : 2 * size;
+    size_t i, nspecs = 0, nsat = 0;
+    bool too_many_bytes = false;
+    enum range_result r = range_parse(value, len, size, &f, &l);
+
+    *n = 0;
+    if (r == RANGE_SINGLE) {
+        spans[0].first = f;
+        spans[0].length = l;
+        *n = 1;
+    }
+    if (r != RANGE_MULTI)
+        return r;
+    i = skip_ows(value, len, 0) + 6; /* past "bytes=", which range_parse checked */
+    for (;;) {
+        bool satisfiable;
+
+        i = skip_ows(value, len, i);
+        if (i == len)
+            break;
+        if (value[i] == ',') {
+            i++;
+            continue;
+        }
+        if (!parse_spec(value, len, &i, size, &satisfiable, &f, &l))
+            return RANGE_NONE; /* not reached: range_parse accepted the syntax */
+        nspecs++;
+        if (satisfiable) {
+            if (nsat < cap) {
+                spans[nsat].first = f;
+                spans[nsat].length = l;
+            }
+            nsat++;
+            /* The parts may add up to at most twice the size, before coalescing. */
+            if (l > limit - total)
+                too_many_bytes = true;
+            else
+                total += l;
+        }
+    }
+    if (nspecs > cap || too_many_bytes)
+        return RANGE_EXCESSIVE; /* range_parse found one satisfiable: not a 416 */
+    sort_spans(spans, nsat);
+    *n = coalesce_spans(spans, nsat);
+    return *n == 1 ? RANGE_SINGLE : RANGE_MULTI;
+}

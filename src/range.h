@@ -16,6 +16,8 @@ enum range_result {
     RANGE_MULTI,         /* several ranges, at least one satisfiable: we
                              answer 200 with the whole representation */
     RANGE_UNSATISFIABLE, /* no range overlaps [0, size): 416 */
+    RANGE_EXCESSIVE,     /* range_parse_set only: more ranges than allowed, or
+                            too many bytes requested: 200 (whole file) */
 };
 
 /*
@@ -29,5 +31,33 @@ enum range_result {
  */
 enum range_result range_parse(const char *value, size_t len, uint64_t size, uint64_t *first,
                               uint64_t *length);
+
+/* One satisfiable range: [first, first + length), 1 <= length. */
+struct range_span {
+    uint64_t first;
+    uint64_t length;
+};
+
+/* Ranges closer than this are sent as one part (as Apache does): a part
+ * head costs about as much as the gap. */
+#define RANGE_GAP 80
+
+/*
+ * The same field value, as a set of ranges (for multipart/byteranges).
+ * spans has room for cap ranges (cap >= 1).  Returns what range_parse
+ * returns, except that RANGE_MULTI now means "*n >= 2 parts in spans" and a
+ * request of several ranges may also give:
+ *   RANGE_SINGLE     they coalesce into one range, spans[0];
+ *   RANGE_EXCESSIVE  more than cap range-specs, or the satisfiable ranges
+ *                    add up (before coalescing) to more than twice the
+ *                    size: the defence against range amplification
+ *                    (CVE-2011-3192); answer 200 with the whole file.
+ * RANGE_UNSATISFIABLE wins over RANGE_EXCESSIVE.  For RANGE_SINGLE and
+ * RANGE_MULTI, spans[0..*n) are sorted, each within [0, size), and no two
+ * overlap, touch or lie within RANGE_GAP bytes of each other.  *n is 0 for
+ * the other results.
+ */
+enum range_result range_parse_set(const char *value, size_t len, uint64_t size,
+                                  struct range_span *spans, size_t cap, size_t *n);
 
 #endif

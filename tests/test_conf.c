@@ -578,6 +578,8 @@ static const struct {
     { "send_timeout", true },
     { "shutdown_timeout", true },
     { "index", true },
+    { "directory_listing", true },
+    { "max_ranges", true },
     { "mime_types", true },
     { "log_level", true },
     { "log_target", false },

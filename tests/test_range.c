@@ -234,6 +234,8 @@ static const char *result_name(enum range_result r)
         return "MULTI";
     case RANGE_UNSATISFIABLE:
         return "UNSATISFIABLE";
+    case RANGE_EXCESSIVE:
+        return "EXCESSIVE";
     }
     return "?";
 }
@@ -305,10 +307,84 @@ static void test_edges(void)
     CHECK_INT(length, 10);
 }
 
+/* range_parse_set on value with room for cap spans: the result and the spans as text
+ * "first+length ..." (at most 8 of them). */
+static enum range_result set_of(const char *value, uint64_t size, size_t cap, char *out,
+                                size_t outlen)
+{
+    struct range_span spans[64];
+    size_t n = 99, len = strlen(value), w = 0;
+    enum range_result r = range_parse_set(guard_copy(value, len), len, size, spans, cap, &n);
+
+    out[0] = '\0';
+    if (n > cap)
+        return (enum range_result) - 1;
+    for (size_t i = 0; i < n && i < 8; i++)
+        w += (size_t)snprintf(out + w, outlen - w, "%s%" PRIu64 "+%" PRIu64, i ? " " : "",
+                              spans[i].first, spans[i].length);
+    return r;
+}
+
+#define CHECK_SET(value, size, cap, want, want_spans)                                         \
+    do {                                                                                      \
+        char got_spans_[256];                                                                 \
+        CHECK_STR(result_name(set_of((value), (size), (cap), got_spans_, sizeof got_spans_)), \
+                  result_name(want));                                                         \
+        CHECK_STR(got_spans_, (want_spans));                                                  \
+    } while (0)
+
+static void test_set(void)
+{
+    static char buf[8192];
+    struct range_span spans[16];
+    size_t n;
+
+    /* one range-spec: exactly range_parse */
+    CHECK_SET("bytes=0-99", 1000, 16, S, "0+100");
+    CHECK_SET("bytes=-100", 1000, 16, S, "900+100");
+    CHECK_SET("bytes=2000-", 1000, 16, U, "");
+    CHECK_SET("bytes=a-b", 1000, 16, N, "");
+    CHECK_SET("items=0-1,3-4", 1000, 16, N, "");
+    CHECK_SET("bytes=0-1,5-1", 1000, 16, N, "");
+    /* several: sorted, disjoint */
+    CHECK_SET("bytes=0-99,200-299", 1000, 16, M, "0+100 200+100");
+    CHECK_SET("bytes=500-599, 0-9", 1000, 16, M, "0+10 500+100");
+    CHECK_SET("bytes=0-9,-10", 1000, 16, M, "0+10 990+10");
+    /* unsatisfiable ones are left out; what remains may be one */
+    CHECK_SET("bytes=0-9,5000-6000", 1000, 16, S, "0+10");
+    CHECK_SET("bytes=5000-,6000-", 1000, 16, U, "");
+    /* overlapping, adjacent, or within RANGE_GAP: coalesced */
+    CHECK_SET("bytes=0-99,50-149", 1000, 16, S, "0+150");
+    CHECK_SET("bytes=0-99,100-199", 1000, 16, S, "0+200");
+    CHECK_SET("bytes=0-99,180-199", 1000, 16, S, "0+200");        /* gap 80 */
+    CHECK_SET("bytes=0-99,181-199", 1000, 16, M, "0+100 181+19"); /* gap 81 */
+    CHECK_SET("bytes=10-19,0-99", 1000, 16, S, "0+100");
+    CHECK_SET("bytes=300-399,0-9,305-310,200-209", 1000, 16, M, "0+10 200+10 300+100");
+    /* the count bound: range-specs, satisfiable or not */
+    CHECK_SET("bytes=0-0,10-10,20-20", 1000, 3, S, "0+21");
+    CHECK_SET("bytes=0-0,200-200,400-400,600-600", 1000, 3, RANGE_EXCESSIVE, "");
+    CHECK_SET("bytes=0-0,200-200,4000-4000,6000-6000", 1000, 3, RANGE_EXCESSIVE, "");
+    CHECK_SET("bytes=4000-,5000-,6000-,7000-", 1000, 3, U, "");
+    /* the byte bound: at most twice the size before coalescing */
+    CHECK_SET("bytes=0-,0-", 1000, 16, S, "0+1000");
+    CHECK_SET("bytes=0-,0-,0-0", 1000, 16, RANGE_EXCESSIVE, "");
+    CHECK_SET("bytes=-1000,0-999,-1", 1000, 16, RANGE_EXCESSIVE, "");
+    CHECK_SET("bytes=0-9,20-", UINT64_MAX, 16, S, "0+18446744073709551615");
+    CHECK_SET("bytes=0-,1-", UINT64_MAX, 16, RANGE_EXCESSIVE, "");
+
+    /* 200 overlapping ranges: past the count bound */
+    n = (size_t)snprintf(buf, sizeof(buf), "bytes=0-");
+    for (int i = 1; i < 200; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, ",%d-", i);
+    CHECK_INT(range_parse_set(buf, n, 100000, spans, 16, &n), RANGE_EXCESSIVE);
+    CHECK_INT(n, 0);
+}
+
 int main(void)
 {
     guard_init();
     test_table();
     test_edges();
+    test_set();
     return test_done();
 }

@@ -1,8 +1,8 @@
 #!/bin/bash
 # t_range.sh - byte ranges (RFC 9110 section 14): single ranges (206 with
 # Content-Range and the exact bytes), suffix and open ranges, clamping, 416
-# for unsatisfiable ones, 200 for multiple ranges and invalid syntax,
-# If-Range, and HEAD with Range.
+# for unsatisfiable ones, 200 for invalid syntax, several ranges that
+# coalesce into one (more in t_multirange.sh), If-Range, and HEAD with Range.
 . "$(dirname "$0")/lib.sh"
 
 th_init
@@ -60,8 +60,8 @@ unsatisfiable at-size "bytes=$SIZE-"
 unsatisfiable beyond 'bytes=20000-30000'
 unsatisfiable suffix-zero 'bytes=-0'
 
-whole multi 'bytes=0-9,20-29'
-whole multi-overlap 'bytes=0-99,50-150'
+partial multi-near 'bytes=0-9,20-29' 0 29
+partial multi-overlap 'bytes=0-99,50-150' 0 150
 whole bad-syntax 'bytes=abc'
 whole reversed 'bytes=500-100'
 whole other-unit 'items=0-99'
