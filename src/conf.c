@@ -163,6 +163,7 @@ static const struct key keys[] = {
     KEY_UINT(shutdown_timeout, 0, 3600, 30, RELOAD),
     KEY_STR(index, "index.html", check_index, RELOAD),
     KEY_STR(mime_types, "/etc/mime.types", NULL, RELOAD),
+    KEY_BOOL(precompressed, true, RELOAD),
     KEY_NAMED(log_level, KIND_LEVEL, LOG_INFO, "err, warning, notice, info, debug", RELOAD),
     KEY_NAMED(log_target, KIND_TARGET, CONF_LOG_AUTO, "auto, stderr, journal", RESTART),
     KEY_BOOL(access_log, true, RELOAD),

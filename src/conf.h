@@ -48,6 +48,7 @@ struct conf {
     int log_level;              /* LOG_ERR .. LOG_DEBUG (syslog.h) */
     enum conf_log_target log_target;
     bool access_log;
+    bool precompressed;        /* serve F.br, F.zst, F.gz siblings by Accept-Encoding */
     char *tls_certificate;     /* PEM: the certificate, then its chain; "" if none */
     char *tls_certificate_key; /* PEM private key; "" if none */
     char *tls_protocols;       /* "TLSv1.2 TLSv1.3" or either one */

@@ -989,7 +989,14 @@ static void file_head(struct conn *c, const struct fileserve_plan *plan)
         out_lit(c, "Content-Length: ");
         out_u64(c, plan->length);
         out_lit(c, "\r\n");
+        if (plan->content_encoding != NULL) {
+            out_lit(c, "Content-Encoding: ");
+            out_str(c, plan->content_encoding);
+            out_lit(c, "\r\n");
+        }
     }
+    if (plan->vary)
+        out_lit(c, "Vary: Accept-Encoding\r\n");
     if (plan->has_validators) {
         out_lit(c, "Last-Modified: ");
         out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);

@@ -35,10 +35,11 @@ struct site {
     unsigned keepalive_timeout;
     unsigned send_timeout;
     bool access_log;
-    bool https;        /* a certificate is configured */
-    bool tls_redirect; /* plain-HTTP requests get a 301 to https:// */
-    unsigned tls_hsts; /* Strict-Transport-Security max-age; 0: none */
-    unsigned tls_port; /* for that redirect: the first tls_listen's, or 443 */
+    bool precompressed; /* serve F.br, F.zst, F.gz for F (Accept-Encoding) */
+    bool https;         /* a certificate is configured */
+    bool tls_redirect;  /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts;  /* Strict-Transport-Security max-age; 0: none */
+    unsigned tls_port;  /* for that redirect: the first tls_listen's, or 443 */
 };
 
 /*
@@ -64,6 +65,8 @@ struct fileserve_plan {
     time_t mtime;                  /* Last-Modified, when has_validators */
     bool has_validators;           /* send Last-Modified and ETag */
     char etag[FILESERVE_ETAG_LEN]; /* quoted */
+    const char *content_encoding;  /* a precompressed sibling is sent: "br", "zstd", "gzip" */
+    bool vary;                     /* the file has such siblings: Vary: Accept-Encoding */
 };
 
 /*

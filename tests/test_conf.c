@@ -579,6 +579,7 @@ static const struct {
     { "shutdown_timeout", true },
     { "index", true },
     { "mime_types", true },
+    { "precompressed", true },
     { "log_level", true },
     { "log_target", false },
     { "access_log", true },
