@@ -16,6 +16,8 @@
 
 #define CONF_MAX_LISTEN 32
 
+struct headers;
+
 struct conf_listen {
     struct sockaddr_storage addr;
     socklen_t addr_len;
@@ -49,6 +51,8 @@ struct conf {
     enum conf_log_target log_target;
     bool access_log;
     bool precompressed;        /* serve F.br, F.zst, F.gz siblings by Accept-Encoding */
+    struct headers *headers;   /* response fields by path (headers.h); NULL: none */
+    char *charset;             /* added to text types' Content-Type; "" for none */
     char *tls_certificate;     /* PEM: the certificate, then its chain; "" if none */
     char *tls_certificate_key; /* PEM private key; "" if none */
     char *tls_protocols;       /* "TLSv1.2 TLSv1.3" or either one */

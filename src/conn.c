@@ -64,15 +64,17 @@
 #include "clock.h"
 #include "fcache.h"
 #include "fileserve.h"
+#include "headers.h"
 #include "http.h"
 #include "log.h"
 #include "path.h"
 #include "pool.h"
 #include "tls.h"
 
-#define OUT_CAP_EXTRA 2048      /* head fields and built-in bodies, beyond the target */
-#define HEAD_ROOM 1024          /* the longest head of a file response */
-#define LINGER_MS 5000          /* how long a closing connection is drained */
+/* head fields and built-in bodies, beyond the target; configured fields */
+#define OUT_CAP_EXTRA (2048 + HEADERS_MAX_BYTES)
+#define HEAD_ROOM (1024 + HEADERS_MAX_BYTES) /* the longest head of a file response */
+#define LINGER_MS 5000                       /* how long a closing connection is drained */
 #define TRIM_AT_CONNECTIONS 256 /* above this many open, idle buffers go back at once */
 #define SEND_SLICE (4u << 20)   /* bytes one job sends before yielding the worker */
 #define TLS_RECORD 16384        /* the most plaintext one TLS record holds */
@@ -120,6 +122,7 @@ struct conn {
     /* response output */
     uint32_t out_len, out_off;
     uint32_t inline_len; /* bytes at the end of out that are body */
+    uint64_t hdr_rules;  /* configured field rules for an error response (headers.h) */
     int file_fd;
     uint64_t file_off, file_end;
     uint64_t body_sent;
@@ -802,6 +805,25 @@ static void head_begin(struct conn *c, int status)
     }
 }
 
+/* The configured fields of the rules in mask. */
+static void out_headers(struct conn *c, uint64_t mask)
+{
+    const struct headers *h = c->site->headers;
+
+    if (mask == 0 || headers_size(h) > out_cap(c) - c->out_len)
+        return;
+    c->out_len += (uint32_t)headers_write(h, mask, out_buf(c) + c->out_len);
+}
+
+/* "; charset=X" after a Content-Type, when one is configured and applies. */
+static void out_charset(struct conn *c, const char *charset)
+{
+    if (charset != NULL) {
+        out_lit(c, "; charset=");
+        out_str(c, charset);
+    }
+}
+
 static void head_end(struct conn *c)
 {
     if (!c->keep_alive)
@@ -856,10 +878,14 @@ static void respond_error(struct conn *c, int status, const char *extra)
     }
 
     head_begin(c, status);
-    out_lit(c, "Content-Type: text/html\r\nContent-Length: ");
+    out_lit(c, "Content-Type: text/html");
+    out_charset(c, c->site != NULL ? c->site->charset : NULL);
+    out_lit(c, "\r\nContent-Length: ");
     out_u64(c, plan.length);
     out_lit(c, "\r\n");
     out_str(c, extra);
+    if (c->site != NULL)
+        out_headers(c, c->hdr_rules);
     head_end(c);
     if (c->head_only) {
         if (plan.fd >= 0)
@@ -984,6 +1010,7 @@ static void file_head(struct conn *c, const struct fileserve_plan *plan)
         if (plan->content_type != NULL) {
             out_lit(c, "Content-Type: ");
             out_str(c, plan->content_type);
+            out_charset(c, plan->charset);
             out_lit(c, "\r\n");
         }
         out_lit(c, "Content-Length: ");
@@ -1009,6 +1036,7 @@ static void file_head(struct conn *c, const struct fileserve_plan *plan)
                 plan->offset + plan->length - 1, plan->size);
     if (plan->status != 304)
         out_lit(c, "Accept-Ranges: bytes\r\n");
+    out_headers(c, plan->header_rules);
     head_end(c);
 }
 
@@ -1043,6 +1071,7 @@ static void answer_file(struct conn *c, const struct http_request *req,
 
     /* A small file is copied after the head: keep room for the head. */
     fileserve_resolve(c->site, req, info, &plan, body, out_cap(c) - HEAD_ROOM);
+    c->hdr_rules = plan.header_rules;
     switch (plan.status) {
     case 200:
     case 206:
@@ -1073,6 +1102,7 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
 
     c->head_len = (uint32_t)head_len;
     c->body_sent = 0;
+    c->hdr_rules = headers_match(c->site->headers, NULL, 0, NULL, 0, true);
     c->linger_after = false;
     int bad = http_request_check(req, &info);
     remember_request(c, req, bad ? NULL : &info);
@@ -1390,6 +1420,7 @@ static void fail_head(struct conn *c, int status)
     c->head_only = c->in_len >= 5 && memcmp(c->buf, "HEAD ", 5) == 0;
     c->head_len = c->in_len;
     c->minor_version = -1;
+    c->hdr_rules = c->site != NULL ? headers_match(c->site->headers, NULL, 0, NULL, 0, true) : 0;
     respond_error(c, status, "");
     send_and_finish(c);
 }

@@ -36,6 +36,7 @@
 #include "encoding.h"
 #include "fcache.h"
 #include "fwatch.h"
+#include "headers.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
@@ -60,13 +61,15 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     }
     s->root = strdup(c->document_root);
     s->index = strdup(c->index);
+    s->charset = c->charset != NULL && c->charset[0] != '\0' ? strdup(c->charset) : NULL;
     s->mime = mime_new(c->mime_types && *c->mime_types ? c->mime_types : NULL, &mime_errno);
     s->watch = fwatch_new(s->root_fd);
     if (s->watch == NULL)
         log_warn("document_root '%s': no inotify (%s); cached files are checked on every use",
                  c->document_root, strerror(errno));
     s->cache = fcache_new(FILESERVE_CACHE_ENTRIES, FILESERVE_CACHE_BYTES, s->watch);
-    if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL) {
+    if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL ||
+        (s->charset == NULL && c->charset != NULL && c->charset[0] != '\0')) {
         fileserve_site_unref(s);
         goto nomem;
     }
@@ -78,6 +81,7 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->send_timeout = c->send_timeout;
     s->access_log = c->access_log;
     s->precompressed = c->precompressed;
+    s->headers = headers_ref(c->headers);
     s->https = c->tls_certificate != NULL && c->tls_certificate[0] != '\0';
     s->tls_redirect = c->tls_redirect && s->https;
     s->tls_hsts = c->tls_hsts;
@@ -106,6 +110,8 @@ void fileserve_site_unref(struct site *s)
         close(s->root_fd);
     free(s->root);
     free(s->index);
+    free(s->charset);
+    headers_unref(s->headers);
     mime_free(s->mime);
     fcache_free(s->cache);
     fwatch_free(s->watch);
@@ -652,6 +658,16 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
             status = apply_range(info, plan);
     }
     plan->status = status;
+    if (status == 200 || status == 206 || status == 304) {
+        plan->header_rules =
+            headers_match(site->headers, key, (size_t)n, path, strlen(path), false);
+        if (site->charset != NULL && headers_charset_applies(plan->content_type))
+            plan->charset = site->charset;
+    } else if (n >= 0) {
+        plan->header_rules = headers_match(site->headers, key, (size_t)n, key, (size_t)n, true);
+    } else {
+        plan->header_rules = headers_match(site->headers, NULL, 0, NULL, 0, true);
+    }
     if (status == 200 || status == 206) {
         plan->fd = fd;
         return;

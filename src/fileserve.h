@@ -21,6 +21,7 @@
 struct conf;
 struct fcache;
 struct fwatch;
+struct headers;
 struct mime;
 
 struct site {
@@ -35,11 +36,13 @@ struct site {
     unsigned keepalive_timeout;
     unsigned send_timeout;
     bool access_log;
-    bool precompressed; /* serve F.br, F.zst, F.gz for F (Accept-Encoding) */
-    bool https;         /* a certificate is configured */
-    bool tls_redirect;  /* plain-HTTP requests get a 301 to https:// */
-    unsigned tls_hsts;  /* Strict-Transport-Security max-age; 0: none */
-    unsigned tls_port;  /* for that redirect: the first tls_listen's, or 443 */
+    bool precompressed;      /* serve F.br, F.zst, F.gz for F (Accept-Encoding) */
+    struct headers *headers; /* configured response fields, or NULL */
+    char *charset;           /* for text types' Content-Type, or NULL */
+    bool https;              /* a certificate is configured */
+    bool tls_redirect;       /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts;       /* Strict-Transport-Security max-age; 0: none */
+    unsigned tls_port;       /* for that redirect: the first tls_listen's, or 443 */
 };
 
 /*
@@ -67,6 +70,8 @@ struct fileserve_plan {
     char etag[FILESERVE_ETAG_LEN]; /* quoted */
     const char *content_encoding;  /* a precompressed sibling is sent: "br", "zstd", "gzip" */
     bool vary;                     /* the file has such siblings: Vary: Accept-Encoding */
+    const char *charset;           /* add "; charset=" this to content_type, or NULL */
+    uint64_t header_rules;         /* the configured rules that apply (headers_match) */
 };
 
 /*

@@ -580,6 +580,8 @@ static const struct {
     { "index", true },
     { "mime_types", true },
     { "precompressed", true },
+    { "headers", true },
+    { "charset", true },
     { "log_level", true },
     { "log_target", false },
     { "access_log", true },
