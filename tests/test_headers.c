@@ -38,7 +38,9 @@ static void test_fields(void)
     CHECK_INT(add(h, "X-Bad"), -1);
     CHECK_INT(add(h, "X-Bad:"), -1); /* empty value */
     CHECK_INT(add(h, "X-Bad:   "), -1);
-    CHECK_INT(add(h, "X-B\xc3\xa4" "d: a"), -1);
+    CHECK_INT(add(h, "X-B\xc3\xa4"
+                     "d: a"),
+              -1);
     CHECK_INT(add(h, "X-Utf8: caf\xc3\xa9"), 0); /* obs-text is allowed in values */
     static const char *const owned[] = { "Content-Length",
                                          "content-range",
