@@ -219,7 +219,8 @@ setup_workdir() {
 # command -> Debian package; peers are optional, tools are not.
 TOOLS="wrk:wrk ab:apache2-utils gnuplot:gnuplot-nox strace:strace pgrep:procps
 python3:python3 curl:curl setpriv:util-linux openssl:openssl
-autoreconf:autoconf automake:automake make:make gcc:gcc pkg-config:pkg-config"
+autoreconf:autoconf automake:automake make:make gcc:gcc pkg-config:pkg-config
+brotli:brotli gzip:gzip"
 BUILD_LIBS="libconfig-dev libsystemd-dev libssl-dev"
 
 have_pkg_candidate() {
@@ -335,6 +336,21 @@ sys.stdout.write(head + "x" * (1024 - len(head) - len(tail)) + tail)' >"$DOCROOT
     head -c 65536 /dev/urandom >"$DOCROOT/64k.bin"
     head -c 1048576 /dev/urandom >"$DOCROOT/1m.bin"
     [ "$(stat -c %s "$DOCROOT/index.html")" = 1024 ] || die "index.html is not 1 KiB"
+    # Scenario k: app.js, 64 KiB of JavaScript-like text (compressible as a
+    # real bundle is, made the same way every run), with the siblings a
+    # site build makes: app.js.br (brotli -q 11) and app.js.gz (gzip -9).
+    python3 -c '
+import sys
+out, i = [], 0
+while sum(map(len, out)) < 65536:
+    out.append("export function handler%d(event, ctx) {\n  const v%d = ctx.state[\"key%d\"] || %d;\n"
+               "  if (event.type === \"click\" && v%d > %d) { return render(v%d * %d, event.target); }\n"
+               "  return null;\n}\n" % (i, i, i % 97, i * 7, i, i % 13, i, i % 5 + 1))
+    i += 1
+sys.stdout.write("".join(out)[:65536])' >"$DOCROOT/app.js"
+    [ "$(stat -c %s "$DOCROOT/app.js")" = 65536 ] || die "app.js is not 64 KiB"
+    brotli -f -k -q 11 "$DOCROOT/app.js" || die "brotli failed"
+    gzip -f -k -9 "$DOCROOT/app.js" || die "gzip failed"
     chmod -R a+rX "$DOCROOT"
 }
 
@@ -510,6 +526,9 @@ http {
     fastcgi_temp_path $d/tmp/fastcgi;
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
+    # scenario k: app.js.gz for clients that accept gzip (Debian builds
+    # gzip_static in; there is no brotli_static module in Debian).
+    gzip_static on;
     server {
         listen 127.0.0.1:$port;
         root $DOCROOT;
@@ -536,7 +555,8 @@ server.max-keep-alive-idle = $KEEPALIVE
 server.max-fds = $NOFILE
 server.max-connections = $((IDLE + 2048 < NOFILE / 2 ? IDLE + 2048 : NOFILE / 2))
 index-file.names = ( "index.html" )
-mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream" )
+mimetype.assign = ( ".html" => "text/html", ".bin" => "application/octet-stream",
+                    ".js" => "text/javascript" )
 EOF
     # HTTPS with mod_openssl as Mozilla's generator writes it for lighttpd
     # ("intermediate"); session tickets and the session cache as they come.
@@ -582,6 +602,7 @@ hosts:
     paths:
       /:
         file.dir: $DOCROOT
+        file.send-compressed: ON
 EOF
     CMD=(/usr/bin/h2o -c "$d/h2o.conf")
 }

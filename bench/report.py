@@ -24,6 +24,8 @@ SCENARIOS = {
     "g": "HTTPS: 1 KiB, keep-alive, 64 connections",
     "h": "HTTPS: 1 KiB, `Connection: close`, 64 connections (a full handshake per request)",
     "i": "HTTPS: 1 MiB, keep-alive, 16 connections",
+    "k": "precompressed 64 KiB JavaScript, `Accept-Encoding: br, gzip`, keep-alive, 64 connections "
+         "(tinyhttpd and h2o send app.js.br, nginx app.js.gz, lighttpd app.js)",
 }
 IDLE_SCENARIOS = {"f": "idle keep-alive connections",
                   "j": "idle HTTPS keep-alive connections"}
@@ -398,7 +400,8 @@ def finish(out, meta, servers, med, lines):
         return 0
     labels = {"a": "a (1 KiB, 64 conn.)", "b": "b (1 KiB, 256 conn.)", "c": "c (1 MiB, 16 conn.)",
               "d": "d (1 KiB, close, 64)", "e": "e (404, 64 conn.)",
-              "g": "g (TLS 1 KiB, 64)", "h": "h (TLS, close, 64)", "i": "i (TLS 1 MiB, 16)"}
+              "g": "g (TLS 1 KiB, 64)", "h": "h (TLS, close, 64)", "i": "i (TLS 1 MiB, 16)",
+              "k": "k (64 KiB .js, br/gz)"}
     with open(os.path.join(out, "chart.dat"), "w") as f:
         f.write("# scenario " + " ".join(servers) + "\n")
         for sc in scs:

@@ -60,6 +60,7 @@
 
 #include <libconfig.h>
 
+#include "headers.h"
 #include "tls.h"
 
 /* Nesting depth at which libconfig 1.5 refuses @include (MAX_INCLUDE_DEPTH). */
@@ -78,8 +79,18 @@
  *   KIND_LISTEN  string or list of strings, a struct conf_listen[CONF_MAX_LISTEN]
  *                field and its size_t count (at count_offset); min is the
  *                least number of addresses
+ *   KIND_HEADERS list of groups { prefix; extension; error_pages; set }, a
+ *                `struct headers *` field (headers.h; NULL: no rules)
  */
-enum key_kind { KIND_UINT, KIND_BOOL, KIND_STR, KIND_LEVEL, KIND_TARGET, KIND_LISTEN };
+enum key_kind {
+    KIND_UINT,
+    KIND_BOOL,
+    KIND_STR,
+    KIND_LEVEL,
+    KIND_TARGET,
+    KIND_LISTEN,
+    KIND_HEADERS
+};
 
 struct load;
 
@@ -115,6 +126,8 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
                           const char *value);
 static int check_protocols(struct load *ld, const struct key *k, const config_setting_t *s,
                            const char *value);
+static int check_charset(struct load *ld, const struct key *k, const config_setting_t *s,
+                         const char *value);
 
 #define RELOAD true
 #define RESTART false
@@ -141,6 +154,11 @@ static int check_protocols(struct load *ld, const struct key *k, const config_se
         .name = #field, .kind = KIND_STR, .offset = offsetof(struct conf, field), \
         .def_str = (def), .check = (chk), .reloadable = (when)                    \
     }
+#define KEY_HEADERS(field, when)                                                      \
+    {                                                                                 \
+        .name = #field, .kind = KIND_HEADERS, .offset = offsetof(struct conf, field), \
+        .reloadable = (when)                                                          \
+    }
 #define KEY_NAMED(field, knd, def, names, when)                                                  \
     {                                                                                            \
         .name = #field, .kind = (knd), .offset = offsetof(struct conf, field), .def_num = (def), \
@@ -165,6 +183,9 @@ static const struct key keys[] = {
     KEY_BOOL(directory_listing, false, RELOAD),
     KEY_UINT(max_ranges, 1, 64, 16, RELOAD),
     KEY_STR(mime_types, "/etc/mime.types", NULL, RELOAD),
+    KEY_BOOL(precompressed, true, RELOAD),
+    KEY_HEADERS(headers, RELOAD),
+    KEY_STR(charset, "", check_charset, RELOAD),
     KEY_NAMED(log_level, KIND_LEVEL, LOG_INFO, "err, warning, notice, info, debug", RELOAD),
     KEY_NAMED(log_target, KIND_TARGET, CONF_LOG_AUTO, "auto, stderr, journal", RESTART),
     KEY_BOOL(access_log, true, RELOAD),
@@ -227,6 +248,11 @@ static enum conf_log_target *field_target(struct conf *c, const struct key *k)
 static struct conf_listen *field_listen(struct conf *c, const struct key *k)
 {
     return (struct conf_listen *)((char *)c + k->offset);
+}
+
+static struct headers **field_headers(struct conf *c, const struct key *k)
+{
+    return (struct headers **)((char *)c + k->offset);
 }
 
 static size_t *field_count(struct conf *c, const struct key *k)
@@ -325,6 +351,24 @@ static int check_nonempty(struct load *ld, const struct key *k, const config_set
 {
     if (value[0] == '\0') {
         fail_setting(ld, s, "'%s' must not be empty", k->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* A charset name (RFC 9110 section 8.3.2: a token), or "" for none. */
+static int check_charset(struct load *ld, const struct key *k, const config_setting_t *s,
+                         const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", *p) != NULL)) {
+            fail_setting(ld, s, "'%s' must be a charset name such as \"utf-8\", or \"\"", k->name);
+            return -1;
+        }
+    }
+    if (strlen(value) > 40) {
+        fail_setting(ld, s, "'%s' must be at most 40 characters", k->name);
         return -1;
     }
     return 0;
@@ -517,6 +561,111 @@ static int set_listen(struct load *ld, struct conf *c, const struct key *k,
     return 0;
 }
 
+/* A string member of a headers group, NULL when absent; -1 after a type error. */
+static int group_string(struct load *ld, const struct key *k, const config_setting_t *g,
+                        const char *name, const char **out)
+{
+    const config_setting_t *m = config_setting_get_member(g, name);
+
+    *out = NULL;
+    if (m == NULL)
+        return 0;
+    if (config_setting_type(m) != CONFIG_TYPE_STRING) {
+        fail_setting(ld, m, "'%s': '%s' must be a string", k->name, name);
+        return -1;
+    }
+    *out = config_setting_get_string(m);
+    return 0;
+}
+
+/* One group of the headers list into h. */
+static int add_header_rule(struct load *ld, const struct key *k, const config_setting_t *g,
+                           struct headers *h)
+{
+    const char *prefix, *extension, *why;
+    const config_setting_t *m, *set;
+    bool error_pages = false;
+    unsigned i, n = (unsigned)config_setting_length(g);
+
+    for (i = 0; i < n; i++) {
+        const char *name = config_setting_name(m = config_setting_get_elem(g, i));
+        if (name == NULL || (strcmp(name, "prefix") != 0 && strcmp(name, "extension") != 0 &&
+                             strcmp(name, "error_pages") != 0 && strcmp(name, "set") != 0)) {
+            fail_setting(ld, m, "'%s': unknown member '%s' (prefix, extension, error_pages, set)",
+                         k->name, name ? name : "");
+            return -1;
+        }
+    }
+    if (group_string(ld, k, g, "prefix", &prefix) < 0 ||
+        group_string(ld, k, g, "extension", &extension) < 0)
+        return -1;
+    if ((m = config_setting_get_member(g, "error_pages")) != NULL) {
+        if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+            fail_setting(ld, m, "'%s': 'error_pages' must be a boolean", k->name);
+            return -1;
+        }
+        error_pages = config_setting_get_bool(m) != 0;
+    }
+    set = config_setting_get_member(g, "set");
+    if (set == NULL ||
+        (config_setting_type(set) != CONFIG_TYPE_LIST &&
+         config_setting_type(set) != CONFIG_TYPE_ARRAY) ||
+        config_setting_length(set) == 0) {
+        fail_setting(ld, set != NULL ? set : g,
+                     "'%s': each rule needs 'set', a list of \"Name: value\" strings", k->name);
+        return -1;
+    }
+    if (headers_add_rule(h, prefix, extension, error_pages, &why) < 0) {
+        fail_setting(ld, g, "'%s': %s", k->name, why);
+        return -1;
+    }
+    n = (unsigned)config_setting_length(set);
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(set, i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            fail_setting(ld, e, "'%s': each field must be a string \"Name: value\"", k->name);
+            return -1;
+        }
+        if (headers_add_field(h, config_setting_get_string(e), &why) < 0) {
+            fail_setting(ld, e, "'%s': field %u of 'set': %s", k->name, i + 1, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int set_headers(struct load *ld, struct conf *c, const struct key *k,
+                       const config_setting_t *s)
+{
+    struct headers *h;
+    unsigned i, n;
+
+    if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+        fail_setting(ld, s, "'%s' must be a list of groups ( { ... }, ... )", k->name);
+        return -1;
+    }
+    if ((h = headers_new()) == NULL) {
+        fail_setting(ld, s, "'%s': %s", k->name, strerror(ENOMEM));
+        return -1;
+    }
+    n = (unsigned)config_setting_length(s);
+    for (i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(s, i);
+        if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+            fail_setting(ld, g, "'%s' must be a list of groups ( { ... }, ... )", k->name);
+            headers_unref(h);
+            return -1;
+        }
+        if (add_header_rule(ld, k, g, h) < 0) {
+            headers_unref(h);
+            return -1;
+        }
+    }
+    headers_unref(*field_headers(c, k));
+    *field_headers(c, k) = h;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ one setting */
 
 static const struct key *key_find(const char *name)
@@ -607,6 +756,9 @@ static int set_one(struct load *ld, struct conf *c, const struct key *k, const c
 
     case KIND_LISTEN:
         return set_listen(ld, c, k, s);
+
+    case KIND_HEADERS:
+        return set_headers(ld, c, k, s);
     }
     abort();
 }
@@ -703,6 +855,9 @@ void conf_defaults(struct conf *c)
                 *field_count(c, k) = 1;
             }
             break;
+        case KIND_HEADERS:
+            *field_headers(c, k) = NULL;
+            break;
         }
     }
 }
@@ -711,9 +866,12 @@ void conf_free(struct conf *c)
 {
     size_t i;
 
-    for (i = 0; i < NKEYS; i++)
+    for (i = 0; i < NKEYS; i++) {
         if (keys[i].kind == KIND_STR)
             str_release(field_str(c, &keys[i]), &keys[i]);
+        else if (keys[i].kind == KIND_HEADERS)
+            headers_unref(*field_headers(c, &keys[i]));
+    }
     free(c->path);
     memset(c, 0, sizeof(*c));
 }
@@ -964,6 +1122,9 @@ static bool key_equal(const struct conf *a, const struct conf *b, const struct k
                 return false;
         return true;
     }
+    case KIND_HEADERS:
+        return headers_equal(*(struct headers *const *)field_const(a, k),
+                             *(struct headers *const *)field_const(b, k));
     }
     abort();
 }
@@ -997,6 +1158,12 @@ static void key_keep(struct conf *next, struct conf *running, const struct key *
                CONF_MAX_LISTEN * sizeof(struct conf_listen));
         *field_count(next, k) = *field_count(running, k);
         return;
+    case KIND_HEADERS: {
+        struct headers *h = *field_headers(next, k);
+        *field_headers(next, k) = *field_headers(running, k);
+        *field_headers(running, k) = h;
+        return;
+    }
     }
     abort();
 }

@@ -16,6 +16,8 @@
 
 #define CONF_MAX_LISTEN 32
 
+struct headers;
+
 struct conf_listen {
     struct sockaddr_storage addr;
     socklen_t addr_len;
@@ -50,6 +52,9 @@ struct conf {
     bool access_log;
     bool directory_listing;    /* an HTML listing for a directory without index */
     unsigned max_ranges;       /* ranges per request before the whole file is sent */
+    bool precompressed;        /* serve F.br, F.zst, F.gz siblings by Accept-Encoding */
+    struct headers *headers;   /* response fields by path (headers.h); NULL: none */
+    char *charset;             /* added to text types' Content-Type; "" for none */
     char *tls_certificate;     /* PEM: the certificate, then its chain; "" if none */
     char *tls_certificate_key; /* PEM private key; "" if none */
     char *tls_protocols;       /* "TLSv1.2 TLSv1.3" or either one */

@@ -64,6 +64,7 @@
 #include "clock.h"
 #include "fcache.h"
 #include "fileserve.h"
+#include "headers.h"
 #include "http.h"
 #include "log.h"
 #include "multipart.h"
@@ -71,9 +72,10 @@
 #include "pool.h"
 #include "tls.h"
 
-#define OUT_CAP_EXTRA 2048      /* head fields and built-in bodies, beyond the target */
-#define HEAD_ROOM 1024          /* the longest head of a file response */
-#define LINGER_MS 5000          /* how long a closing connection is drained */
+/* head fields and built-in bodies, beyond the target; configured fields */
+#define OUT_CAP_EXTRA (2048 + HEADERS_MAX_BYTES)
+#define HEAD_ROOM (1024 + HEADERS_MAX_BYTES) /* the longest head of a file response */
+#define LINGER_MS 5000                       /* how long a closing connection is drained */
 #define TRIM_AT_CONNECTIONS 256 /* above this many open, idle buffers go back at once */
 #define SEND_SLICE (4u << 20)   /* bytes one job sends before yielding the worker */
 #define TLS_PIECE (64u << 10)   /* a file's piece over TLS: four whole records */
@@ -122,6 +124,7 @@ struct conn {
     /* response output */
     uint32_t out_len, out_off;
     uint32_t inline_len; /* bytes at the end of out that are body */
+    uint64_t hdr_rules;  /* configured field rules for an error response (headers.h) */
     int file_fd;
     uint64_t file_off, file_end;
     struct conn_parts *parts; /* several ranges from file_fd, or NULL; see send_parts */
@@ -808,6 +811,25 @@ static void head_begin(struct conn *c, int status)
     }
 }
 
+/* The configured fields of the rules in mask. */
+static void out_headers(struct conn *c, uint64_t mask)
+{
+    const struct headers *h = c->site->headers;
+
+    if (mask == 0 || headers_size(h) > out_cap(c) - c->out_len)
+        return;
+    c->out_len += (uint32_t)headers_write(h, mask, out_buf(c) + c->out_len);
+}
+
+/* "; charset=X" after a Content-Type, when one is configured and applies. */
+static void out_charset(struct conn *c, const char *charset)
+{
+    if (charset != NULL) {
+        out_lit(c, "; charset=");
+        out_str(c, charset);
+    }
+}
+
 static void head_end(struct conn *c)
 {
     if (!c->keep_alive)
@@ -863,10 +885,14 @@ static void respond_error(struct conn *c, int status, const char *extra)
     }
 
     head_begin(c, status);
-    out_lit(c, "Content-Type: text/html\r\nContent-Length: ");
+    out_lit(c, "Content-Type: text/html");
+    out_charset(c, c->site != NULL ? c->site->charset : NULL);
+    out_lit(c, "\r\nContent-Length: ");
     out_u64(c, plan.length);
     out_lit(c, "\r\n");
     out_str(c, extra);
+    if (c->site != NULL)
+        out_headers(c, c->hdr_rules);
     head_end(c);
     if (c->head_only) {
         if (plan.fd >= 0)
@@ -1123,6 +1149,8 @@ static void parts_head(struct conn *c, const struct fileserve_plan *plan, const 
     out_lit(c, "\r\nContent-Length: ");
     out_u64(c, length);
     out_lit(c, "\r\n");
+    if (plan->vary)
+        out_lit(c, "Vary: Accept-Encoding\r\n");
     if (plan->has_validators) {
         out_lit(c, "Last-Modified: ");
         out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
@@ -1131,15 +1159,31 @@ static void parts_head(struct conn *c, const struct fileserve_plan *plan, const 
         out_lit(c, "\r\n");
     }
     out_lit(c, "Accept-Ranges: bytes\r\n");
+    out_headers(c, plan->header_rules);
     head_end(c);
 }
 
-/* Answer plan's several ranges; false when the caller must answer 200 instead. */
+/* Answer plan's several ranges; false when the caller must answer 200 instead.  A
+ * precompressed sibling is sent whole: a Content-Encoding on a multipart body would say
+ * that the multipart body itself is encoded. */
 static bool answer_parts(struct conn *c, const struct fileserve_plan *plan)
 {
     struct multipart m;
+    struct fileserve_plan typed;
+    char type[256];
     uint64_t length;
 
+    if (plan->content_encoding != NULL)
+        return false;
+    /* Each part says the file's type, with the configured charset as file_head adds it. */
+    if (plan->charset != NULL && plan->content_type != NULL) {
+        int n = snprintf(type, sizeof type, "%s; charset=%s", plan->content_type, plan->charset);
+        if (n > 0 && (size_t)n < sizeof type) {
+            typed = *plan;
+            typed.content_type = type;
+            plan = &typed;
+        }
+    }
     if (!frame_parts(c, plan, &m, &length))
         return false;
     parts_head(c, plan, &m, length);
@@ -1163,12 +1207,20 @@ static void file_head(struct conn *c, const struct fileserve_plan *plan)
         if (plan->content_type != NULL) {
             out_lit(c, "Content-Type: ");
             out_str(c, plan->content_type);
+            out_charset(c, plan->charset);
             out_lit(c, "\r\n");
         }
         out_lit(c, "Content-Length: ");
         out_u64(c, plan->length);
         out_lit(c, "\r\n");
+        if (plan->content_encoding != NULL) {
+            out_lit(c, "Content-Encoding: ");
+            out_str(c, plan->content_encoding);
+            out_lit(c, "\r\n");
+        }
     }
+    if (plan->vary)
+        out_lit(c, "Vary: Accept-Encoding\r\n");
     if (plan->has_validators) {
         out_lit(c, "Last-Modified: ");
         out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
@@ -1181,6 +1233,7 @@ static void file_head(struct conn *c, const struct fileserve_plan *plan)
                 plan->offset + plan->length - 1, plan->size);
     if (plan->status != 304)
         out_lit(c, "Accept-Ranges: bytes\r\n");
+    out_headers(c, plan->header_rules);
     head_end(c);
 }
 
@@ -1215,6 +1268,7 @@ static void answer_file(struct conn *c, const struct http_request *req,
 
     /* A small file is copied after the head: keep room for the head. */
     fileserve_resolve(c->site, req, info, &plan, body, out_cap(c) - HEAD_ROOM);
+    c->hdr_rules = plan.header_rules;
     switch (plan.status) {
     case 206:
         if (plan.nparts >= 2) {
@@ -1253,6 +1307,7 @@ static void answer(struct conn *c, const struct http_request *req, int head_len)
 
     c->head_len = (uint32_t)head_len;
     c->body_sent = 0;
+    c->hdr_rules = headers_match(c->site->headers, NULL, 0, NULL, 0, true);
     c->linger_after = false;
     int bad = http_request_check(req, &info);
     remember_request(c, req, bad ? NULL : &info);
@@ -1580,6 +1635,7 @@ static void fail_head(struct conn *c, int status)
     c->head_only = c->in_len >= 5 && memcmp(c->buf, "HEAD ", 5) == 0;
     c->head_len = c->in_len;
     c->minor_version = -1;
+    c->hdr_rules = c->site != NULL ? headers_match(c->site->headers, NULL, 0, NULL, 0, true) : 0;
     respond_error(c, status, "");
     send_and_finish(c);
 }

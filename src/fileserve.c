@@ -28,14 +28,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "dirlist.h"
+#include "encoding.h"
 #include "fcache.h"
 #include "fwatch.h"
+#include "headers.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
@@ -60,13 +63,15 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     }
     s->root = strdup(c->document_root);
     s->index = strdup(c->index);
+    s->charset = c->charset != NULL && c->charset[0] != '\0' ? strdup(c->charset) : NULL;
     s->mime = mime_new(c->mime_types && *c->mime_types ? c->mime_types : NULL, &mime_errno);
     s->watch = fwatch_new(s->root_fd);
     if (s->watch == NULL)
         log_warn("document_root '%s': no inotify (%s); cached files are checked on every use",
                  c->document_root, strerror(errno));
     s->cache = fcache_new(FILESERVE_CACHE_ENTRIES, FILESERVE_CACHE_BYTES, s->watch);
-    if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL) {
+    if (s->root == NULL || s->index == NULL || s->mime == NULL || s->cache == NULL ||
+        (s->charset == NULL && c->charset != NULL && c->charset[0] != '\0')) {
         fileserve_site_unref(s);
         goto nomem;
     }
@@ -77,6 +82,8 @@ struct site *fileserve_site_new(const struct conf *c, char *err, size_t errlen)
     s->keepalive_timeout = c->keepalive_timeout;
     s->send_timeout = c->send_timeout;
     s->access_log = c->access_log;
+    s->precompressed = c->precompressed;
+    s->headers = headers_ref(c->headers);
     s->https = c->tls_certificate != NULL && c->tls_certificate[0] != '\0';
     s->tls_redirect = c->tls_redirect && s->https;
     s->tls_hsts = c->tls_hsts;
@@ -107,6 +114,8 @@ void fileserve_site_unref(struct site *s)
         close(s->root_fd);
     free(s->root);
     free(s->index);
+    free(s->charset);
+    headers_unref(s->headers);
     mime_free(s->mime);
     fcache_free(s->cache);
     fwatch_free(s->watch);
@@ -464,13 +473,13 @@ static int open_file(const struct site *site, const char *key, char *path, size_
  * The file for key (a normalised path of n bytes), with its stat in *st: from the
  * cache (in body), or opened, and then read into body and cached when it is small
  * enough.  plan gets its data (when in memory) and media type; *fd is the open file
- * when it is not in memory, else -1.
+ * when it is not in memory, else -1; path gets the file's own path (a directory's
+ * index file's, for a directory), with its leading '/'.
  */
 static int find_file(const struct site *site, const char *key, size_t n,
                      struct fileserve_plan *plan, char *body, size_t body_cap, int *fd,
-                     struct stat *st)
+                     struct stat *st, char path[RESOLVE_PATH_CAP])
 {
-    char path[RESOLVE_PATH_CAP];
     struct fcache_hit hit;
 
     switch (cache_lookup(site, key, body, body_cap, &hit)) {
@@ -478,6 +487,8 @@ static int find_file(const struct site *site, const char *key, size_t n,
         *st = hit.st;
         plan->data = body;
         plan->content_type = hit.content_type;
+        path[0] = '/';
+        memcpy(path + 1, hit.rel, strlen(hit.rel) + 1); /* less than 512 bytes */
         return 0;
     case ABSENT:
         return 404;
@@ -496,6 +507,110 @@ static int find_file(const struct site *site, const char *key, size_t n,
         plan->data = body;
     }
     return 0;
+}
+
+/*
+ * The sibling file of path (the file found for the request, with its leading '/') that
+ * coding e names, for a response that varies with Accept-Encoding: opened below the root
+ * exactly as path was, and used only when it is a regular file (a directory, a FIFO, a
+ * symlink out of the root or a name that is too long count as no sibling).  It is cached
+ * like any small file, under a key that no request path can have (".br:/app.js"), with
+ * the media type of path; a missing sibling is remembered as absent, and the watch on its
+ * directory drops that entry when the sibling appears.
+ *
+ * With body NULL this only says whether the sibling is there (scratch holds a cached copy).
+ * Otherwise, once it is found, plan (data or *fd, never both) and *st describe it and
+ * body may have been overwritten: the caller serves the sibling.  Returns true when there
+ * is one.
+ */
+static bool find_variant(const struct site *site, enum encoding e, const char *path,
+                         struct fileserve_plan *plan, char *body, size_t body_cap, int *fd,
+                         struct stat *st)
+{
+    char key[RESOLVE_PATH_CAP + 8], rel[RESOLVE_PATH_CAP + 8], scratch[FCACHE_MAX_FILE];
+    const char *suffix = encoding_suffix(e);
+    struct fcache_hit hit;
+    struct stat vst;
+    int kn = snprintf(key, sizeof key, "%s:%s", suffix, path);    /* ".br:/app.js" */
+    int rn = snprintf(rel, sizeof rel, "%s%s", path + 1, suffix); /* "app.js.br" */
+
+    if (kn < 0 || (size_t)kn >= sizeof key || rn < 0 || (size_t)rn >= sizeof rel)
+        return false;
+    switch (cache_lookup(site, key, body != NULL ? body : scratch,
+                         body != NULL ? body_cap : sizeof scratch, &hit)) {
+    case HIT:
+        if (body != NULL) {
+            *st = hit.st;
+            plan->data = body;
+        }
+        return true;
+    case ABSENT:
+        return false;
+    case MISS:
+        break;
+    }
+    int vfd = open_beneath(site->root_fd, rel);
+    if (vfd < 0) {
+        if (vfd == -ENOENT)
+            remember_absent(site, key, rel);
+        return false;
+    }
+    if (fstat(vfd, &vst) < 0) {
+        log_err("fstat /%s: %s", rel, strerror(errno));
+        close(vfd);
+        return false;
+    }
+    if (!S_ISREG(vst.st_mode) || body == NULL) {
+        close(vfd);
+        return body == NULL && S_ISREG(vst.st_mode);
+    }
+    *st = vst;
+    if ((size_t)vst.st_size <= body_cap &&
+        load_small(site, key, rel, vfd, &vst, plan->content_type, body)) {
+        close(vfd);
+        plan->data = body;
+    } else {
+        plan->data = NULL;
+        *fd = vfd;
+    }
+    return true;
+}
+
+/*
+ * Choose the representation of the file found (path, with F's data or *fd and *st): a
+ * precompressed sibling when the request accepts its coding (br, then zstd, then gzip), F
+ * itself otherwise.  plan->vary records whether any sibling exists, so that every
+ * representation of F says Vary: Accept-Encoding.
+ */
+static void choose_variant(const struct site *site, const struct http_request *req,
+                           const char *path, struct fileserve_plan *plan, char *body,
+                           size_t body_cap, int *fd, struct stat *st)
+{
+    struct encoding_accept acc;
+
+    encoding_accept_init(&acc);
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (h->name_len == 15 && strncasecmp(h->name, "accept-encoding", 15) == 0)
+            encoding_accept_parse(&acc, h->value, h->value_len);
+    }
+    for (int e = 0; e < ENCODING_COUNT; e++) {
+        if (encoding_weight(&acc, (enum encoding)e) == 0) {
+            if (!plan->vary && find_variant(site, (enum encoding)e, path, plan, NULL, 0, fd, st))
+                plan->vary = true;
+            continue;
+        }
+        int ffd = *fd;
+        *fd = -1;
+        if (find_variant(site, (enum encoding)e, path, plan, body, body_cap, fd, st)) {
+            if (ffd >= 0)
+                close(ffd);
+            plan->vary = true;
+            plan->content_encoding = encoding_name((enum encoding)e);
+            return;
+        }
+        *fd = ffd;
+    }
 }
 
 /* The body slice: the whole representation (200), one range of it (206), several
@@ -572,7 +687,7 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
                        const struct http_req_info *info, struct fileserve_plan *plan, char *body,
                        size_t body_cap)
 {
-    char key[PATH_MAX];
+    char key[PATH_MAX], path[RESOLVE_PATH_CAP];
     struct stat st;
     int fd = -1, status;
 
@@ -582,19 +697,44 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
         body_cap = FCACHE_MAX_FILE;
 
     ssize_t n = target_to_path(req, key);
-    status = n < 0 ? (int)-n : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st);
+    status =
+        n < 0 ? (int)-n : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st, path);
     if (status == LIST_DIRECTORY) {
         list_directory(site, key, plan);
+        /* The listing is a page of the site: its fields apply (the
+         * directory's path is the file's), and the charset if set. */
+        plan->header_rules = headers_match(site->headers, key, (size_t)n, key, (size_t)n,
+                                           plan->status != 200);
+        if (plan->status == 200 && site->charset != NULL)
+            plan->charset = site->charset;
         return;
     }
+    if (status == 0 && site->precompressed)
+        choose_variant(site, req, path, plan, body, body_cap, &fd, &st);
     if (status == 0) {
         plan->size = (uint64_t)st.st_size;
         set_validators(&st, plan);
+        if (plan->content_encoding != NULL) {
+            /* "ino-size-mtime-br": the variant's own tag, marked as such */
+            size_t len = strlen(plan->etag);
+            snprintf(plan->etag + len - 1, sizeof plan->etag - (len - 1), "-%s\"",
+                     plan->content_encoding);
+        }
         status = preconditions(info, plan);
         if (status == 0)
             status = apply_range(site, info, plan);
     }
     plan->status = status;
+    if (status == 200 || status == 206 || status == 304) {
+        plan->header_rules =
+            headers_match(site->headers, key, (size_t)n, path, strlen(path), false);
+        if (site->charset != NULL && headers_charset_applies(plan->content_type))
+            plan->charset = site->charset;
+    } else if (n >= 0) {
+        plan->header_rules = headers_match(site->headers, key, (size_t)n, key, (size_t)n, true);
+    } else {
+        plan->header_rules = headers_match(site->headers, NULL, 0, NULL, 0, true);
+    }
     if (status == 200 || status == 206) {
         plan->fd = fd;
         return;

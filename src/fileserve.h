@@ -22,6 +22,7 @@
 struct conf;
 struct fcache;
 struct fwatch;
+struct headers;
 struct mime;
 
 struct site {
@@ -36,10 +37,13 @@ struct site {
     unsigned keepalive_timeout;
     unsigned send_timeout;
     bool access_log;
-    bool https;        /* a certificate is configured */
-    bool tls_redirect; /* plain-HTTP requests get a 301 to https:// */
-    unsigned tls_hsts; /* Strict-Transport-Security max-age; 0: none */
-    unsigned tls_port; /* for that redirect: the first tls_listen's, or 443 */
+    bool precompressed;      /* serve F.br, F.zst, F.gz for F (Accept-Encoding) */
+    struct headers *headers; /* configured response fields, or NULL */
+    char *charset;           /* for text types' Content-Type, or NULL */
+    bool https;              /* a certificate is configured */
+    bool tls_redirect;       /* plain-HTTP requests get a 301 to https:// */
+    unsigned tls_hsts;       /* Strict-Transport-Security max-age; 0: none */
+    unsigned tls_port;       /* for that redirect: the first tls_listen's, or 443 */
 
     unsigned max_ranges;    /* ranges one request may ask for (<= FILESERVE_MAX_PARTS) */
     bool directory_listing; /* list a directory that has no index file */
@@ -69,6 +73,10 @@ struct fileserve_plan {
     time_t mtime;                  /* Last-Modified, when has_validators */
     bool has_validators;           /* send Last-Modified and ETag */
     char etag[FILESERVE_ETAG_LEN]; /* quoted */
+    const char *content_encoding;  /* a precompressed sibling is sent: "br", "zstd", "gzip" */
+    bool vary;                     /* the file has such siblings: Vary: Accept-Encoding */
+    const char *charset;           /* add "; charset=" this to content_type, or NULL */
+    uint64_t header_rules;         /* the configured rules that apply (headers_match) */
     /* A 206 of several ranges (multipart/byteranges) has nparts >= 2 sorted,
      * disjoint parts, and offset and length are then those of the first and
      * of the whole span (offset to the end of the last part); otherwise

@@ -18,6 +18,7 @@
 int fuzz_http(const uint8_t *data, size_t size);
 int fuzz_path(const uint8_t *data, size_t size);
 int fuzz_range(const uint8_t *data, size_t size);
+int fuzz_encoding(const uint8_t *data, size_t size);
 
 /* A broken invariant: stop here, so the fuzzer (or the replay) reports this input. */
 #define ENSURE(cond)          \

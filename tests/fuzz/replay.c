@@ -1,7 +1,7 @@
 /*
  * replay.c - run fuzz targets over saved inputs, without libFuzzer.
  *
- *     fuzz_replay TARGET FILE...      TARGET is http, path or range
+ *     fuzz_replay TARGET FILE...      TARGET is http, path, range or encoding
  *
  * `make check` runs this (through tests/fuzz/replay.sh) over the seed corpus and every
  * saved crash input, built like the rest of the tree (with --enable-sanitizers, under
@@ -27,6 +27,7 @@ static const struct target targets[] = {
     { "http", fuzz_http },
     { "path", fuzz_path },
     { "range", fuzz_range },
+    { "encoding", fuzz_encoding },
 };
 
 /* Read the whole file into *data (exactly *size bytes, malloc'd).  Returns 0 or errno. */
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
 
     if (argc < 3) {
         fprintf(stderr, "usage: fuzz_replay TARGET FILE...\n"
-                        "  TARGET is http, path or range\n");
+                        "  TARGET is http, path, range or encoding\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {

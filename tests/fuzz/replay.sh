@@ -4,7 +4,7 @@
 # automake runs this from the build directory with srcdir (the absolute source directory)
 # and TOP_BUILDDIR (the absolute build directory) in the environment; both default to
 # something sensible when it is run by hand from the top of an in-tree build.  Every file
-# in tests/fuzz/corpus/TARGET/ is fed to target TARGET (http, path, range).  The test fails
+# in tests/fuzz/corpus/TARGET/ is fed to target TARGET (http, path, range, encoding).  The test fails
 # when a corpus directory is missing or empty, or when fuzz_replay fails: a target that
 # finds a broken invariant traps and kills it.  Exit 99 (hard error) when it is not built.
 set -eu
@@ -19,7 +19,7 @@ if [ ! -x "$replay" ]; then
 fi
 
 status=0
-for target in http path range; do
+for target in http path range encoding; do
     dir="$srcdir/tests/fuzz/corpus/$target"
     set -- "$dir"/*
     if [ ! -f "$1" ]; then
