@@ -176,6 +176,29 @@ multi reload-two /small.bin 'bytes=0-9,100-109' '0-9 100-109'
 whole reload-three /small.bin 'bytes=0-9,100-109,200-209'
 th_stop
 
+# --- several ranges with the configuration's fields, its charset, and a
+# precompressed sibling (sent whole: Content-Encoding on a multipart body
+# would say the multipart body itself is encoded)
+base64 -w 76 "$SMALL" >"$TH_ROOT/text.txt"
+gzip -c "$TH_ROOT/text.txt" >"$TH_ROOT/text.txt.gz"
+chmod a+r "$TH_ROOT/text.txt" "$TH_ROOT/text.txt.gz"
+th_conf 'log_target = "stderr";' 'charset = "utf-8";' \
+    'headers = ( { extension = "txt"; set = ( "Cache-Control: max-age=60" ); } );'
+th_start
+th_get text /text.txt -H 'Range: bytes=0-9,100-109'
+th_expect_status text 206
+th_expect_hdr text Cache-Control '^max-age=60$'
+th_expect_hdr text Vary '^Accept-Encoding$'
+th_eq "text: each part typed with the charset" '0-9 100-109' \
+    "$("$PYTHON3" -I -S "$TH_TMP/mp.py" "$TH_TMP/resp/text/1.head" "$TH_TMP/resp/text/1.body" \
+        "$TH_ROOT/text.txt" 'text/plain; charset=utf-8')"
+th_get text-gz /text.txt -H 'Range: bytes=0-9,100-109' -H 'Accept-Encoding: gzip'
+th_expect_status text-gz 200
+th_expect_hdr text-gz Content-Encoding '^gzip$'
+th_expect_no_hdr text-gz Content-Range
+th_expect_body text-gz "$TH_ROOT/text.txt.gz"
+th_stop
+
 # --- HTTPS: the same through TLS (curl --cacert)
 printf 'listen = "127.0.0.1:1";\ndocument_root = "/";\ntls_hsts = 0;\n' >"$TH_TMP/probe.conf"
 if ! command -v openssl >/dev/null 2>&1; then
