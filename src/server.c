@@ -101,6 +101,10 @@ struct server {
     bool forced;
     int64_t forced_until_ms; /* after forcing, when to stop waiting for jobs */
     int64_t next_sweep_ms, next_status_ms;
+    /* the service watchdog (see watchdog_tick); watchdog_ms 0: none */
+    int64_t watchdog_ms, next_watchdog_ms;
+    uint64_t watchdog_finished; /* the pool's finished jobs at the last check */
+    bool watchdog_withheld;     /* the last check sent no ping */
 };
 
 static void format_sockaddr(const struct sockaddr *sa, char *out, size_t len)
@@ -696,6 +700,54 @@ static void handle_events(struct server *s, struct epoll_event *events, int n, i
     }
 }
 
+/*
+ * The service watchdog (WatchdogSec=): WATCHDOG=1 a few times per interval,
+ * from the loop's own timer path, so a wedged loop stops the pings by
+ * itself; and only while the pool makes progress: its queue is empty, or
+ * some job finished since the previous check.  Workers that all hang (on a
+ * dead disk, a deadlock) stop the pings too, and systemd restarts us.
+ */
+static void watchdog_start(struct server *s, int64_t now)
+{
+    uint64_t usec = systemd_watchdog_usec();
+
+    if (usec == 0)
+        return;
+    /* A third of the interval: a check may see one stalled period before
+     * the next ping is due, and a missed ping still leaves room for one. */
+    s->watchdog_ms = (int64_t)(usec / 3000);
+    if (s->watchdog_ms < 1)
+        s->watchdog_ms = 1;
+    s->next_watchdog_ms = now;
+    log_info("service watchdog: %" PRIu64 " ms; pinging every %" PRId64
+             " ms while the pool makes progress",
+             usec / 1000, s->watchdog_ms);
+}
+
+static void watchdog_tick(struct server *s, int64_t now)
+{
+    size_t pending;
+    uint64_t finished;
+
+    if (s->watchdog_ms == 0 || now < s->next_watchdog_ms)
+        return;
+    s->next_watchdog_ms = now + s->watchdog_ms;
+    pool_progress(s->pool, &pending, &finished);
+    bool healthy = pending == 0 || finished != s->watchdog_finished;
+    s->watchdog_finished = finished;
+    if (healthy) {
+        if (s->watchdog_withheld)
+            log_notice("the worker pool makes progress again; watchdog pings resumed");
+        s->watchdog_withheld = false;
+        systemd_notify_watchdog();
+    } else if (!s->watchdog_withheld) {
+        s->watchdog_withheld = true;
+        log_err("no job finished for %" PRId64 " ms with %zu queued; withholding the "
+                "watchdog ping",
+                s->watchdog_ms, pending);
+    }
+}
+
 /* What the loop does after each batch: resubmit refused jobs, resume
  * accepting, sweep deadlines, refresh STATUS=. */
 static void housekeeping(struct server *s, int64_t now)
@@ -715,6 +767,7 @@ static void housekeeping(struct server *s, int64_t now)
         systemd_notify_status(status);
         s->next_status_ms = now + STATUS_MS;
     }
+    watchdog_tick(s, now);
 }
 
 int server_run(struct server *s)
@@ -734,6 +787,7 @@ int server_run(struct server *s)
     int64_t now = clock_ms();
     s->next_sweep_ms = now + SWEEP_MS;
     s->next_status_ms = now + STATUS_MS;
+    watchdog_start(s, now);
     while (!(s->stopping && shutdown_done(s, now))) {
         /* While the workers have jobs queued, more jobs now would only
          * wait beside them: let requests gather in epoll until the queue
