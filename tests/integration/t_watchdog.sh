@@ -58,6 +58,8 @@ th_check "the watchdog interval is logged" th_wait_log 'service watchdog: 600 ms
 th_check "WATCHDOG=1 arrives while healthy" th_poll 5 pings_above 2
 th_get before /file.txt
 th_expect_status before 200
+th_check "WATCHDOG=1 goes on after requests" th_poll 5 pings_above $(($(pings) + 2))
+th_check "no ping withheld while healthy" sh -c "! grep -q withholding '$TH_LOG'"
 
 # every worker hangs; requests queue behind them
 echo "$TH_DPID" >"$trigger"
