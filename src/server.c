@@ -718,7 +718,11 @@ static void watchdog_start(struct server *s, int64_t now)
     s->watchdog_ms = (int64_t)(usec / 3000);
     if (s->watchdog_ms < 1)
         s->watchdog_ms = 1;
-    s->next_watchdog_ms = now;
+    /* Ready now: the first ping, and the count the next check compares. */
+    size_t pending;
+    pool_progress(s->pool, &pending, &s->watchdog_finished);
+    systemd_notify_watchdog();
+    s->next_watchdog_ms = now + s->watchdog_ms;
     log_info("service watchdog: %" PRIu64 " ms; pinging every %" PRId64
              " ms while the pool makes progress",
              usec / 1000, s->watchdog_ms);
