@@ -57,6 +57,7 @@
 #include "conn.h"
 #include "fileserve.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "systemd.h"
 #include "tls.h"
@@ -95,7 +96,9 @@ struct server {
     /* what epoll's data.ptr points at for these three (see conn.h) */
     enum poll_kind watch_tag, wake_tag, sig_tag;
     struct conn_table *table;
-    bool retry_pending; /* the table has jobs the full queue refused */
+    struct metrics_server *metrics; /* the metrics listener, or NULL */
+    double start_time;              /* for the metrics */
+    bool retry_pending;             /* the table has jobs the full queue refused */
     bool stopping;
     int64_t stop_deadline_ms;
     bool forced;
@@ -274,6 +277,9 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
     s->sig_tag = POLL_SIGNAL;
     if (open_listeners(s, err, errlen) < 0)
         goto fail;
+    s->metrics = metrics_server_new(conf->metrics_listen, conf->nmetrics_listen, err, errlen);
+    if (s->metrics == NULL && err[0] != '\0')
+        goto fail;
     s->site = fileserve_site_new(conf, err, errlen);
     if (s->site == NULL)
         goto fail;
@@ -323,6 +329,8 @@ static void accept_some(struct server *s, struct listener *l)
         return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         if (conn_table_active(s->table) >= conn_table_capacity(s->table)) {
+            if (s->accepting)
+                metrics_count(METRICS_MAX_CONNECTIONS);
             set_accepting(s, false);
             return;
         }
@@ -612,6 +620,33 @@ static int start_pool(struct server *s)
     return 0;
 }
 
+/* The metrics listener's view of the loop (metrics_gauges_fn). */
+static void metrics_gauges(void *arg, struct metrics_gauges *g)
+{
+    struct server *s = arg;
+
+    g->open = conn_table_active(s->table);
+    conn_table_census(s->table, &g->idle, &g->slow_client);
+    g->capacity = conn_table_capacity(s->table);
+    g->queued = pool_pending(s->pool);
+    g->workers = pool_size(s->pool);
+    g->workers_busy = pool_busy(s->pool);
+    g->start_time = s->start_time;
+}
+
+static int start_metrics(struct server *s)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (s->metrics != NULL && metrics_server_start(s->metrics, s->epfd, metrics_gauges, s) < 0) {
+        log_err("epoll_ctl metrics listener: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int setup_loop(struct server *s)
 {
     if (open_loop_fds(s) < 0)
@@ -625,6 +660,8 @@ static int setup_loop(struct server *s)
     conn_table_set_site(s->table, s->site);
     conn_table_set_tls(s->table, s->tls);
     if (poll_loop_fds(s) < 0)
+        return -1;
+    if (start_metrics(s) < 0)
         return -1;
     watch_site(s);
     return start_pool(s);
@@ -696,6 +733,9 @@ static void handle_events(struct server *s, struct epoll_event *events, int n, i
             break;
         case POLL_WATCH:
             break; /* read above */
+        case POLL_METRICS:
+            metrics_server_event(s->metrics, p, events[i].events, now);
+            break;
         }
     }
 }
@@ -763,6 +803,7 @@ static void housekeeping(struct server *s, int64_t now)
         set_accepting(s, true);
     if (now >= s->next_sweep_ms || s->stopping) {
         conn_table_sweep(s->table, now);
+        metrics_server_sweep(s->metrics, now);
         s->next_sweep_ms = now + SWEEP_MS;
     }
     if (now >= s->next_status_ms && systemd_notify_enabled()) {
@@ -828,6 +869,7 @@ void server_free(struct server *s)
         return;
     pool_free(s->pool);
     conn_table_free(s->table);
+    metrics_server_free(s->metrics);
     tls_ctx_free(s->tls);
     close_listeners(s);
     fileserve_site_unref(s->site);
