@@ -169,6 +169,16 @@ step "the shipped unit sets WatchdogSec=30s"
 [ "$(systemctl show -p WatchdogUSec --value tinyhttpd.service)" = 30s ] ||
     fail "WatchdogUSec is '$(systemctl show -p WatchdogUSec --value tinyhttpd.service)', expected 30s"
 
+step "metrics_listen under the hardened unit: the daemon binds it itself"
+echo 'metrics_listen = "127.0.0.1:9108";' >>/etc/tinyhttpd.conf
+systemctl restart tinyhttpd.service || fail "restart with metrics_listen"
+curl -fsS --max-time 10 -o /dev/null http://127.0.0.1/ || fail "no answer with metrics_listen"
+m=$(curl -fsS --max-time 10 http://127.0.0.1:9108/metrics) || fail "no answer on the metrics listener"
+grep -Eq '^tinyhttpd_requests_total\{method="GET",code="2xx"\} [1-9]' <<<"$m" ||
+    fail "no GET 2xx counted: $(grep requests_total <<<"$m" | head -n 3)"
+[ "$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:9108/index.html)" = 404 ] ||
+    fail "the metrics listener served something else than /metrics"
+
 step "heavy but healthy load with a 2 s watchdog: never killed"
 # A shorter watchdog through a drop-in, so that a wrong verdict would show
 # within the test.  Many keep-alive clients for a few seconds (files of two
