@@ -476,7 +476,9 @@ static void client_write(struct metrics_server *m, struct mclient *c)
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN) {
-                struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP, .data.ptr = c };
+                /* Output space only: a half-closed peer reported level-
+                 * triggered would wake the loop over and over. */
+                struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
                 if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
                     log_err("metrics: epoll_ctl: %s", strerror(errno));
                     client_close(m, c);
