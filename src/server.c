@@ -107,6 +107,7 @@ struct server {
     /* the service watchdog (see watchdog_tick); watchdog_ms 0: none */
     int64_t watchdog_ms, next_watchdog_ms;
     uint64_t watchdog_finished; /* the pool's finished jobs at the last check */
+    bool watchdog_queued;       /* jobs were queued at the last check */
     bool watchdog_withheld;     /* the last check sent no ping */
 };
 
@@ -744,7 +745,7 @@ static void handle_events(struct server *s, struct epoll_event *events, int n, i
  * The service watchdog (WatchdogSec=): WATCHDOG=1 a few times per interval,
  * from the loop's own timer path, so a wedged loop stops the pings by
  * itself; and only while the pool makes progress: its queue is empty, or
- * some job finished since the previous check.  Workers that all hang (on a
+ * was at the previous check, or some job finished since then.  Workers that all hang (on a
  * dead disk, a deadlock) stop the pings too, and systemd restarts us.
  */
 static void watchdog_start(struct server *s, int64_t now)
@@ -777,8 +778,12 @@ static void watchdog_tick(struct server *s, int64_t now)
         return;
     s->next_watchdog_ms = now + s->watchdog_ms;
     pool_progress(s->pool, &pending, &finished);
-    bool healthy = pending == 0 || finished != s->watchdog_finished;
+    /* Stalled: jobs waited at the last check and still do, and none has
+     * finished in between.  (One queued a moment ago, after an idle
+     * period, is no sign of a stall.) */
+    bool healthy = pending == 0 || !s->watchdog_queued || finished != s->watchdog_finished;
     s->watchdog_finished = finished;
+    s->watchdog_queued = pending > 0;
     if (healthy) {
         if (s->watchdog_withheld)
             log_notice("the worker pool makes progress again; watchdog pings resumed");
