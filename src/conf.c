@@ -189,6 +189,7 @@ static const struct key keys[] = {
     KEY_NAMED(log_level, KIND_LEVEL, LOG_INFO, "err, warning, notice, info, debug", RELOAD),
     KEY_NAMED(log_target, KIND_TARGET, CONF_LOG_AUTO, "auto, stderr, journal", RESTART),
     KEY_BOOL(access_log, true, RELOAD),
+    KEY_LISTEN(metrics_listen, nmetrics_listen, 0, "", RESTART),
     KEY_STR(user, "nobody", check_nonempty, RESTART),
     KEY_STR(group, "nogroup", check_nonempty, RESTART),
     KEY_LISTEN(tls_listen, ntls_listen, 0, "", RESTART),
@@ -964,6 +965,26 @@ static void fail_key(struct load *ld, config_t *cfg, const char *name, const cha
         fail_at(ld, ld->path, 0, "'%s': %s", name, msg);
 }
 
+/* The metrics listener's addresses serve nothing else. */
+static int check_metrics(struct load *ld, config_t *cfg, const struct conf *c)
+{
+    char msg[160];
+
+    for (size_t i = 0; i < c->nmetrics_listen; i++) {
+        const struct conf_listen *m = &c->metrics_listen[i];
+        for (size_t j = 0; j < c->nlisten + c->ntls_listen; j++) {
+            bool tls = j >= c->nlisten;
+            if (listen_same_addr(m, tls ? &c->tls_listen[j - c->nlisten] : &c->listen[j])) {
+                snprintf(msg, sizeof msg, "'%s' is in '%s' too", m->text,
+                         tls ? "tls_listen" : "listen");
+                fail_key(ld, cfg, "metrics_listen", msg);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* The tls_* keys together: a certificate and key that load, match and are
  * valid now, and HTTPS addresses that are not plain ones too.  HTTPS is on
  * when tls_certificate is set (a socket passed by systemd may need it
@@ -1060,7 +1081,8 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
     }
     config_init(&cfg);
     if (parse_file(&ld, &cfg, f) == 0 && apply_settings(&ld, &cfg, &tmp) == 0 &&
-        check_tls(&ld, &cfg, &tmp) == 0 && finish(&ld, &tmp) == 0)
+        check_metrics(&ld, &cfg, &tmp) == 0 && check_tls(&ld, &cfg, &tmp) == 0 &&
+        finish(&ld, &tmp) == 0)
         rc = 0;
     config_destroy(&cfg);
     fclose(f);

@@ -32,6 +32,8 @@ struct conf {
     size_t nlisten;
     struct conf_listen tls_listen[CONF_MAX_LISTEN]; /* HTTPS; none by default */
     size_t ntls_listen;
+    struct conf_listen metrics_listen[CONF_MAX_LISTEN]; /* Prometheus; none by default */
+    size_t nmetrics_listen;
     char *document_root; /* an existing directory, as written */
     char *index;         /* index file name, no '/' */
     char *mime_types;    /* mime.types file; "" for built-in only */

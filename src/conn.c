@@ -67,6 +67,7 @@
 #include "headers.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "multipart.h"
 #include "path.h"
 #include "pool.h"
@@ -482,6 +483,7 @@ static void reject_busy(struct conn_table *t, struct conn *c, int64_t now)
         conn_close(c); /* nobody to answer: the client left */
         return;
     }
+    metrics_count(METRICS_QUEUE_FULL);
     /* One line a second at most, however hard the flood. */
     t->rejected++;
     if (now - t->rejected_log_ms >= 1000) {
@@ -528,6 +530,7 @@ void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, bool
                  int64_t now_ms)
 {
     struct conn *c = conn_open(t, fd, peer, https, now_ms);
+    metrics_count(METRICS_ACCEPTED);
     if (c != NULL)
         dispatch(t, c, false, now_ms);
 }
@@ -1450,10 +1453,14 @@ static enum send_result send_some(struct conn *c)
 
 static void log_request(struct conn *c)
 {
-    if (!c->site->access_log)
-        return;
     /* A built-in page is sent from the out buffer, after the head. */
     uint64_t body = c->body_sent + (c->out_off >= c->out_len ? c->inline_len : 0);
+    uint64_t usec = c->head_start_us ? (uint64_t)(clock_us() - c->head_start_us) : 0;
+
+    metrics_request(c->buf ? c->buf + c->method_off : NULL, c->buf ? c->method_len : 0, c->status,
+                    body, usec);
+    if (!c->site->access_log)
+        return;
     struct log_access a = {
         .peer = c->peer,
         .method = c->buf ? c->buf + c->method_off : NULL,
@@ -1463,7 +1470,7 @@ static void log_request(struct conn *c)
         .minor_version = c->buf ? c->minor_version : -1,
         .status = c->status,
         .bytes = body,
-        .duration_usec = c->head_start_us ? (uint64_t)(clock_us() - c->head_start_us) : 0,
+        .duration_usec = usec,
         .referer = c->referer_len && c->buf ? c->buf + c->referer_off : NULL,
         .referer_len = c->referer_len,
         .user_agent = c->agent_len && c->buf ? c->buf + c->agent_off : NULL,
@@ -1858,6 +1865,20 @@ static void conn_trim(struct conn *c)
     if (conn_is_idle(c)) {
         free(c->buf);
         c->buf = NULL;
+    }
+}
+
+void conn_table_census(const struct conn_table *t, unsigned *idle, unsigned *slow)
+{
+    *idle = *slow = 0;
+    for (unsigned i = 0; i < t->high_water; i++) {
+        const struct conn *c = &t->slots[i];
+        if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP || c->retry_queued)
+            continue;
+        if (conn_is_idle(c))
+            (*idle)++;
+        else if (c->state == CONN_SEND)
+            (*slow)++;
     }
 }
 

@@ -31,6 +31,7 @@ enum poll_kind {
     POLL_SIGNAL,
     POLL_WAKE,
     POLL_WATCH,
+    POLL_METRICS, /* the metrics listener's (metrics.c) */
 };
 
 /*
@@ -91,6 +92,11 @@ void conn_table_stop(struct conn_table *t, bool forced);
 /* Whether every close should wake the loop (it waits for a free slot, or
  * for the last connection while stopping). */
 void conn_table_wake_on_close(struct conn_table *t, bool on);
+
+/* Loop thread, for the metrics: of the connections the loop holds (not
+ * those a job is serving), how many wait for a request (idle) and how many
+ * wait for the client to read a response (slow). */
+void conn_table_census(const struct conn_table *t, unsigned *idle, unsigned *slow);
 
 unsigned conn_table_active(const struct conn_table *t); /* open connections */
 unsigned conn_table_capacity(const struct conn_table *t);

@@ -40,6 +40,7 @@
 #include "fwatch.h"
 #include "headers.h"
 #include "log.h"
+#include "metrics.h"
 #include "mime.h"
 #include "path.h"
 #include "range.h"
@@ -295,15 +296,16 @@ static enum lookup cache_lookup(const struct site *site, const char *key, char *
 {
     struct stat now;
     ssize_t n = fcache_get(site->cache, key, body, cap, hit);
+    enum lookup r = MISS;
 
-    if (n < 0)
-        return MISS;
-    if (hit->watched)
-        return hit->absent ? ABSENT : HIT;
-    if (fstatat(site->root_fd, hit->rel, &now, 0) == 0 && same_file(&now, &hit->st))
-        return HIT;
-    fcache_drop(site->cache, key);
-    return MISS;
+    if (n >= 0 && hit->watched)
+        r = hit->absent ? ABSENT : HIT;
+    else if (n >= 0 && fstatat(site->root_fd, hit->rel, &now, 0) == 0 && same_file(&now, &hit->st))
+        r = HIT;
+    else if (n >= 0)
+        fcache_drop(site->cache, key);
+    metrics_count(r == MISS ? METRICS_CACHE_MISS : METRICS_CACHE_HIT);
+    return r;
 }
 
 /* Read all of a small file into body; false if it changed size meanwhile. */

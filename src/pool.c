@@ -86,6 +86,7 @@ struct pool {
     unsigned idle;        /* workers waiting on `work` */
     unsigned posted;      /* posts to `work` that no worker has taken yet */
     unsigned busy;        /* workers running a job */
+    uint64_t finished;    /* jobs that have returned, ever (pool_progress) */
     bool stopping;        /* shutdown began: refuse jobs, exit once drained */
     bool joined;          /* every worker has been joined */
     unsigned low_waiters; /* pool_wait_pending() callers no post is owed to */
@@ -217,6 +218,7 @@ static void *worker_main(void *arg)
         lock(p);
         /* under lock again: this job is done; loop to take the next one */
         p->busy--;
+        p->finished++;
     }
     unlock(p);
     return NULL;
@@ -499,6 +501,14 @@ size_t pool_pending(struct pool *p)
 
     snapshot(p, &count, &busy);
     return count;
+}
+
+void pool_progress(struct pool *p, size_t *pending, uint64_t *finished)
+{
+    lock(p);
+    *pending = p->count;
+    *finished = p->finished;
+    unlock(p);
 }
 
 unsigned pool_busy(struct pool *p)

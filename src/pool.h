@@ -10,6 +10,7 @@
 #define TINYHTTPD_POOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct pool; /* opaque */
 typedef void pool_fn(void *arg);
@@ -65,6 +66,13 @@ int pool_pin_workers(struct pool *p);
 
 /* Jobs waiting in the queue now (a snapshot, for STATUS= and tests). */
 size_t pool_pending(struct pool *p);
+
+/*
+ * Jobs waiting now and jobs finished since pool_new() (a counter that only
+ * grows), read together: the service watchdog's sign of progress.  Takes
+ * the queue lock once, so call it a few times a second at most.
+ */
+void pool_progress(struct pool *p, size_t *pending, uint64_t *finished);
 
 /* Workers running a job now (a snapshot). */
 unsigned pool_busy(struct pool *p);

@@ -57,6 +57,7 @@
 #include "conn.h"
 #include "fileserve.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "systemd.h"
 #include "tls.h"
@@ -95,12 +96,19 @@ struct server {
     /* what epoll's data.ptr points at for these three (see conn.h) */
     enum poll_kind watch_tag, wake_tag, sig_tag;
     struct conn_table *table;
-    bool retry_pending; /* the table has jobs the full queue refused */
+    struct metrics_server *metrics; /* the metrics listener, or NULL */
+    double start_time;              /* for the metrics */
+    bool retry_pending;             /* the table has jobs the full queue refused */
     bool stopping;
     int64_t stop_deadline_ms;
     bool forced;
     int64_t forced_until_ms; /* after forcing, when to stop waiting for jobs */
     int64_t next_sweep_ms, next_status_ms;
+    /* the service watchdog (see watchdog_tick); watchdog_ms 0: none */
+    int64_t watchdog_ms, next_watchdog_ms;
+    uint64_t watchdog_finished; /* the pool's finished jobs at the last check */
+    bool watchdog_queued;       /* jobs were queued at the last check */
+    bool watchdog_withheld;     /* the last check sent no ping */
 };
 
 static void format_sockaddr(const struct sockaddr *sa, char *out, size_t len)
@@ -270,6 +278,9 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
     s->sig_tag = POLL_SIGNAL;
     if (open_listeners(s, err, errlen) < 0)
         goto fail;
+    s->metrics = metrics_server_new(conf->metrics_listen, conf->nmetrics_listen, err, errlen);
+    if (s->metrics == NULL && err[0] != '\0')
+        goto fail;
     s->site = fileserve_site_new(conf, err, errlen);
     if (s->site == NULL)
         goto fail;
@@ -319,6 +330,8 @@ static void accept_some(struct server *s, struct listener *l)
         return;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         if (conn_table_active(s->table) >= conn_table_capacity(s->table)) {
+            if (s->accepting)
+                metrics_count(METRICS_MAX_CONNECTIONS);
             set_accepting(s, false);
             return;
         }
@@ -608,6 +621,33 @@ static int start_pool(struct server *s)
     return 0;
 }
 
+/* The metrics listener's view of the loop (metrics_gauges_fn). */
+static void metrics_gauges(void *arg, struct metrics_gauges *g)
+{
+    struct server *s = arg;
+
+    g->open = conn_table_active(s->table);
+    conn_table_census(s->table, &g->idle, &g->slow_client);
+    g->capacity = conn_table_capacity(s->table);
+    g->queued = pool_pending(s->pool);
+    g->workers = pool_size(s->pool);
+    g->workers_busy = pool_busy(s->pool);
+    g->start_time = s->start_time;
+}
+
+static int start_metrics(struct server *s)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (s->metrics != NULL && metrics_server_start(s->metrics, s->epfd, metrics_gauges, s) < 0) {
+        log_err("epoll_ctl metrics listener: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int setup_loop(struct server *s)
 {
     if (open_loop_fds(s) < 0)
@@ -621,6 +661,8 @@ static int setup_loop(struct server *s)
     conn_table_set_site(s->table, s->site);
     conn_table_set_tls(s->table, s->tls);
     if (poll_loop_fds(s) < 0)
+        return -1;
+    if (start_metrics(s) < 0)
         return -1;
     watch_site(s);
     return start_pool(s);
@@ -692,7 +734,66 @@ static void handle_events(struct server *s, struct epoll_event *events, int n, i
             break;
         case POLL_WATCH:
             break; /* read above */
+        case POLL_METRICS:
+            metrics_server_event(s->metrics, p, events[i].events, now);
+            break;
         }
+    }
+}
+
+/*
+ * The service watchdog (WatchdogSec=): WATCHDOG=1 a few times per interval,
+ * from the loop's own timer path, so a wedged loop stops the pings by
+ * itself; and only while the pool makes progress: its queue is empty, or
+ * was at the previous check, or some job finished since then.  Workers that all hang (on a
+ * dead disk, a deadlock) stop the pings too, and systemd restarts us.
+ */
+static void watchdog_start(struct server *s, int64_t now)
+{
+    uint64_t usec = systemd_watchdog_usec();
+
+    if (usec == 0)
+        return;
+    /* A third of the interval: a check may see one stalled period before
+     * the next ping is due, and a missed ping still leaves room for one. */
+    s->watchdog_ms = (int64_t)(usec / 3000);
+    if (s->watchdog_ms < 1)
+        s->watchdog_ms = 1;
+    /* Ready now: the first ping, and the count the next check compares. */
+    size_t pending;
+    pool_progress(s->pool, &pending, &s->watchdog_finished);
+    systemd_notify_watchdog();
+    s->next_watchdog_ms = now + s->watchdog_ms;
+    log_info("service watchdog: %" PRIu64 " ms; pinging every %" PRId64
+             " ms while the pool makes progress",
+             usec / 1000, s->watchdog_ms);
+}
+
+static void watchdog_tick(struct server *s, int64_t now)
+{
+    size_t pending;
+    uint64_t finished;
+
+    if (s->watchdog_ms == 0 || now < s->next_watchdog_ms)
+        return;
+    s->next_watchdog_ms = now + s->watchdog_ms;
+    pool_progress(s->pool, &pending, &finished);
+    /* Stalled: jobs waited at the last check and still do, and none has
+     * finished in between.  (One queued a moment ago, after an idle
+     * period, is no sign of a stall.) */
+    bool healthy = pending == 0 || !s->watchdog_queued || finished != s->watchdog_finished;
+    s->watchdog_finished = finished;
+    s->watchdog_queued = pending > 0;
+    if (healthy) {
+        if (s->watchdog_withheld)
+            log_notice("the worker pool makes progress again; watchdog pings resumed");
+        s->watchdog_withheld = false;
+        systemd_notify_watchdog();
+    } else if (!s->watchdog_withheld) {
+        s->watchdog_withheld = true;
+        log_err("no job finished for %" PRId64 " ms with %zu queued; withholding the "
+                "watchdog ping",
+                s->watchdog_ms, pending);
     }
 }
 
@@ -707,6 +808,7 @@ static void housekeeping(struct server *s, int64_t now)
         set_accepting(s, true);
     if (now >= s->next_sweep_ms || s->stopping) {
         conn_table_sweep(s->table, now);
+        metrics_server_sweep(s->metrics, now);
         s->next_sweep_ms = now + SWEEP_MS;
     }
     if (now >= s->next_status_ms && systemd_notify_enabled()) {
@@ -715,6 +817,7 @@ static void housekeeping(struct server *s, int64_t now)
         systemd_notify_status(status);
         s->next_status_ms = now + STATUS_MS;
     }
+    watchdog_tick(s, now);
 }
 
 int server_run(struct server *s)
@@ -734,6 +837,7 @@ int server_run(struct server *s)
     int64_t now = clock_ms();
     s->next_sweep_ms = now + SWEEP_MS;
     s->next_status_ms = now + STATUS_MS;
+    watchdog_start(s, now);
     while (!(s->stopping && shutdown_done(s, now))) {
         /* While the workers have jobs queued, more jobs now would only
          * wait beside them: let requests gather in epoll until the queue
@@ -770,6 +874,7 @@ void server_free(struct server *s)
         return;
     pool_free(s->pool);
     conn_table_free(s->table);
+    metrics_server_free(s->metrics);
     tls_ctx_free(s->tls);
     close_listeners(s);
     fileserve_site_unref(s->site);

@@ -124,6 +124,25 @@ void systemd_notify_reloading(void)
     notify(buf);
 }
 
+uint64_t systemd_watchdog_usec(void)
+{
+    uint64_t usec = 0;
+    /* 0 when WATCHDOG_USEC is unset, or WATCHDOG_PID names another process
+     * (a child that inherited the variables, say). */
+    int r = sd_watchdog_enabled(0, &usec);
+    if (r < 0) {
+        log_warn("WATCHDOG_USEC or WATCHDOG_PID is invalid (%s); not sending keep-alive pings",
+                 strerror(-r));
+        return 0;
+    }
+    return r > 0 ? usec : 0;
+}
+
+void systemd_notify_watchdog(void)
+{
+    notify("WATCHDOG=1");
+}
+
 int systemd_journal_message(int pri, const char *file, int line, const char *func, const char *msg)
 {
     char cfile[300], cline[32];

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Take the sockets passed by the service manager (sd_listen_fds(3)); the
@@ -38,6 +39,16 @@ void systemd_notify_stopping(const char *status);
 
 /* RELOADING=1 with MONOTONIC_USEC=. */
 void systemd_notify_reloading(void);
+
+/*
+ * The service watchdog's interval in microseconds (sd_watchdog_enabled(3):
+ * WATCHDOG_USEC, for this process when WATCHDOG_PID is set), or 0 when no
+ * watchdog is configured: then nothing is ever sent.
+ */
+uint64_t systemd_watchdog_usec(void);
+
+/* WATCHDOG=1: the service is healthy (the caller decides that). */
+void systemd_notify_watchdog(void);
 
 struct log_access;
 

@@ -587,6 +587,7 @@ static const struct {
     { "log_level", true },
     { "log_target", false },
     { "access_log", true },
+    { "metrics_listen", false },
     { "user", false },
     { "group", false },
     { "tls_listen", false },

@@ -1100,6 +1100,45 @@ static void test_create_failure(void)
 #endif
 }
 
+/* ------------------------------------------------------------ progress (the watchdog's sign) */
+
+static void test_progress(void)
+{
+    enum { N = 2, Q = 8, K = 3 };
+    struct gate g;
+    struct slot slots[K];
+    size_t pending = 99;
+    uint64_t finished = 99;
+
+    gate_init(&g);
+    struct pool *p = pool_new(N, Q);
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    pool_progress(p, &pending, &finished);
+    CHECK_INT(pending, 0);
+    CHECK_INT(finished, 0);
+
+    /* Every worker held, jobs queued: nothing finishes, the count stays. */
+    CHECK(hold_workers(p, &g, N));
+    for (unsigned i = 0; i < K; i++) {
+        slots[i] = (struct slot){ .runs = 0 };
+        CHECK_INT(pool_execute(p, job_slot, &slots[i]), 0);
+    }
+    pool_progress(p, &pending, &finished);
+    CHECK_INT(pending, K);
+    CHECK_INT(finished, 0);
+
+    /* Released: every job, held or queued, is counted once it returns. */
+    gate_open(&g);
+    pool_shutdown(p);
+    pool_progress(p, &pending, &finished);
+    CHECK_INT(pending, 0);
+    CHECK_INT(finished, N + K);
+    pool_free(p);
+    gate_destroy(&g);
+}
+
 int main(void)
 {
     alarm(120); /* a hung pool fails the run instead of blocking it forever */
@@ -1119,6 +1158,7 @@ int main(void)
     test_wait_pending_shutdown();
     test_wait_pending_stress();
     test_fifo();
+    test_progress();
     test_pin_workers();
     test_max_threads();
 

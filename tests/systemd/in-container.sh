@@ -165,4 +165,119 @@ journal_has --grep 'Main process exited, code=exited, status=1/FAILURE' ||
 rm -f /etc/systemd/system/tinyhttpd.service.d/loopfail.conf "$trigger"
 systemctl daemon-reload
 
+step "the shipped unit sets WatchdogSec=30s"
+[ "$(systemctl show -p WatchdogUSec --value tinyhttpd.service)" = 30s ] ||
+    fail "WatchdogUSec is '$(systemctl show -p WatchdogUSec --value tinyhttpd.service)', expected 30s"
+
+step "metrics_listen under the hardened unit: the daemon binds it itself"
+echo 'metrics_listen = "127.0.0.1:9108";' >>/etc/tinyhttpd.conf
+systemctl restart tinyhttpd.service || fail "restart with metrics_listen"
+curl -fsS --max-time 10 -o /dev/null http://127.0.0.1/ || fail "no answer with metrics_listen"
+m=$(curl -fsS --max-time 10 http://127.0.0.1:9108/metrics) || fail "no answer on the metrics listener"
+grep -Eq '^tinyhttpd_requests_total\{method="GET",code="2xx"\} [1-9]' <<<"$m" ||
+    fail "no GET 2xx counted: $(grep requests_total <<<"$m" | head -n 3)"
+[ "$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:9108/index.html)" = 404 ] ||
+    fail "the metrics listener served something else than /metrics"
+
+step "heavy but healthy load with a 2 s watchdog: never killed"
+# A shorter watchdog through a drop-in, so that a wrong verdict would show
+# within the test.  Many keep-alive clients for a few seconds (files of two
+# sizes, every body checked): the queue is seldom empty, but jobs finish.
+mkdir -p /etc/systemd/system/tinyhttpd.service.d
+printf '[Service]\nWatchdogSec=2\n' >/etc/systemd/system/tinyhttpd.service.d/watchdog.conf
+head -c 300000 /dev/urandom >/srv/site2/mid.bin
+chmod a+r /srv/site2/mid.bin
+systemctl daemon-reload
+since=$(date '+%Y-%m-%d %H:%M:%S')
+systemctl restart tinyhttpd.service || fail "restart with WatchdogSec=2"
+[ "$(systemctl show -p WatchdogUSec --value tinyhttpd.service)" = 2s ] || fail "the drop-in did not apply"
+curl -fsS --max-time 10 -o /dev/null http://127.0.0.1/ || fail "no answer with WatchdogSec=2"
+pid=$(systemctl show -p MainPID --value tinyhttpd.service)
+n0=$(systemctl show -p NRestarts --value tinyhttpd.service)
+python3 - "$(cat /srv/site2/index.html)" <<'PY' || fail "the load client failed"
+import socket, sys, threading, time
+want = {"/": sys.argv[1].encode() + b"\n", "/mid.bin": open("/srv/site2/mid.bin", "rb").read()}
+stop = time.monotonic() + 6
+counts, errors = [0] * 48, []
+def client(i):
+    try:
+        s = socket.create_connection(("127.0.0.1", 80), timeout=10)
+        f = s.makefile("rb")
+        while time.monotonic() < stop:
+            path = "/mid.bin" if counts[i] % 4 == 0 else "/"
+            s.sendall(("GET %s HTTP/1.1\r\nHost: l\r\n\r\n" % path).encode())
+            status = f.readline()
+            length = None
+            while True:
+                line = f.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, _, v = line.decode().partition(":")
+                if k.lower() == "content-length":
+                    length = int(v)
+            body = f.read(length or 0)
+            if b" 200 " not in status or body != want[path]:
+                raise RuntimeError("%r: %r, %d bytes" % (path, status, len(body)))
+            counts[i] += 1
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=client, args=(i,)) for i in range(len(counts))]
+for t in threads: t.start()
+for t in threads: t.join()
+print("healthy load: %d requests on %d connections in 6 s, %d errors" % (sum(counts), len(counts), len(errors)))
+if errors:
+    print("\n".join(errors[:5]))
+sys.exit(1 if errors or sum(counts) < 1000 else 0)
+PY
+[ "$(systemctl show -p MainPID --value tinyhttpd.service)" = "$pid" ] || fail "the daemon was replaced under healthy load"
+[ "$(systemctl show -p NRestarts --value tinyhttpd.service)" = "$n0" ] || fail "NRestarts rose under healthy load"
+journalctl -q -b --since "$since" -u tinyhttpd.service | grep -q 'Watchdog timeout' &&
+    fail "a watchdog timeout under healthy load"
+journalctl -q -b --since "$since" -u tinyhttpd.service | grep -q 'withholding the watchdog ping' &&
+    fail "the daemon withheld a ping under healthy load"
+
+step "every worker stuck: the watchdog kills the daemon and systemd restarts it"
+# The worker shim (tests/shim/worker_hang.c, built by run.sh) makes every
+# worker hang in recv() while the trigger holds the daemon's PID; requests
+# then queue and no job finishes.  No core file is written in the test
+# (LimitCORE=0): the host's core pattern is not ours to fill.
+hang=/usr/local/lib/tinyhttpd-test/worker_hang.so
+trigger=/srv/loopfail/hang
+install -d -m 755 /usr/local/lib/tinyhttpd-test /srv/loopfail
+install -m 644 "$D/worker_hang.so" "$hang"
+printf '[Service]\nWatchdogSec=2\nLimitCORE=0\nEnvironment=LD_PRELOAD=%s WORKER_HANG_FILE=%s\n' \
+    "$hang" "$trigger" >/etc/systemd/system/tinyhttpd.service.d/watchdog.conf
+systemctl daemon-reload
+systemctl restart tinyhttpd.service || fail "restart with the worker shim"
+pid=$(systemctl show -p MainPID --value tinyhttpd.service)
+grep -q "$hang" "/proc/$pid/maps" || fail "the shim is not loaded in the daemon (pid $pid)"
+curl -fsS --max-time 10 -o /dev/null http://127.0.0.1/ || fail "no answer with the shim loaded"
+n0=$(systemctl show -p NRestarts --value tinyhttpd.service)
+echo "$pid" >"$trigger"
+chmod 644 "$trigger"
+t0=$EPOCHREALTIME
+for i in 1 2 3 4 5 6 7 8; do
+    curl -sS --max-time 30 -o /dev/null http://127.0.0.1/ 2>/dev/null &
+done
+restarted() {
+    local p n
+    p=$(systemctl show -p MainPID --value tinyhttpd.service)
+    n=$(systemctl show -p NRestarts --value tinyhttpd.service)
+    [ "$p" != 0 ] && [ "$p" != "$pid" ] && [ "$n" -gt "$n0" ] && systemctl is-active --quiet tinyhttpd.service
+}
+for _ in $(seq 300); do restarted && break; sleep 0.1; done
+restarted || fail "no restart within 30 s of every worker hanging"
+echo "watchdog restart $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s after the hang;" \
+    "MainPID $pid -> $(systemctl show -p MainPID --value tinyhttpd.service)," \
+    "NRestarts $n0 -> $(systemctl show -p NRestarts --value tinyhttpd.service)"
+journal_has --grep 'withholding the watchdog ping' || fail "the daemon did not log the stall"
+journal_has --grep 'Watchdog timeout' || fail "no watchdog timeout in the journal"
+journal_has --grep 'Killing process .* with signal SIGABRT|Main process exited, code=(dumped|killed), status=6/ABRT' ||
+    fail "systemd did not kill the daemon with SIGABRT"
+[ "$(curl -fsS --max-time 10 http://127.0.0.1/)" = "second site, changed" ] ||
+    fail "the restarted daemon does not serve"
+wait
+rm -f /etc/systemd/system/tinyhttpd.service.d/watchdog.conf "$trigger" /srv/site2/mid.bin
+systemctl daemon-reload
+
 echo "PASS"

@@ -42,6 +42,8 @@ for t in $tests container-lib.sh; do
 done
 # The epoll_wait shim for the failed-event-loop step (same C library inside).
 "${CC:-cc}" -Wall -Wextra -shared -fPIC -o "$dest/epoll_fail.so" "$srcdir/tests/shim/epoll_fail.c" -ldl
+# The worker shim for the watchdog steps: every worker hangs on demand.
+"${CC:-cc}" -Wall -Wextra -shared -fPIC -o "$dest/worker_hang.so" "$srcdir/tests/shim/worker_hang.c" -ldl
 # The container's root file system gets the run-time libraries, and openssl
 # and ssl-cert (its group and /etc/ssl/private) for the HTTPS test (built
 # once per machine and cached by the sandbox).
