@@ -584,20 +584,12 @@ static bool find_variant(const struct site *site, enum encoding e, const char *p
  * itself otherwise.  plan->vary records whether any sibling exists, so that every
  * representation of F says Vary: Accept-Encoding.
  */
-static void choose_variant(const struct site *site, const struct http_request *req,
+static void choose_variant(const struct site *site, const struct encoding_accept *acc,
                            const char *path, struct fileserve_plan *plan, char *body,
                            size_t body_cap, int *fd, struct stat *st)
 {
-    struct encoding_accept acc;
-
-    encoding_accept_init(&acc);
-    for (size_t i = 0; i < req->num_headers; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (h->name_len == 15 && strncasecmp(h->name, "accept-encoding", 15) == 0)
-            encoding_accept_parse(&acc, h->value, h->value_len);
-    }
     for (int e = 0; e < ENCODING_COUNT; e++) {
-        if (encoding_weight(&acc, (enum encoding)e) == 0) {
+        if (encoding_weight(acc, (enum encoding)e) == 0) {
             if (!plan->vary && find_variant(site, (enum encoding)e, path, plan, NULL, 0, fd, st))
                 plan->vary = true;
             continue;
@@ -613,6 +605,79 @@ static void choose_variant(const struct site *site, const struct http_request *r
         }
         *fd = ffd;
     }
+}
+
+/* The codings the request accepts (its Accept-Encoding fields, as one list). */
+static void accepted_codings(const struct http_request *req, struct encoding_accept *acc)
+{
+    encoding_accept_init(acc);
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const struct http_header *h = &req->headers[i];
+        if (h->name_len == 15 && strncasecmp(h->name, "accept-encoding", 15) == 0)
+            encoding_accept_parse(acc, h->value, h->value_len);
+    }
+}
+
+/*
+ * F is not there, but a sibling for a coding the request accepts may be: serve it, so
+ * that whether F exists does not matter, on the short way (cached_variant) or the long.
+ */
+static bool missing_variant(const struct site *site, const struct encoding_accept *acc,
+                            const char *key, struct fileserve_plan *plan, char *body,
+                            size_t body_cap, int *fd, struct stat *st)
+{
+    plan->content_type = mime_lookup(site->mime, key, strlen(key));
+    for (int e = 0; e < ENCODING_COUNT; e++) {
+        if (encoding_weight(acc, (enum encoding)e) == 0)
+            continue;
+        if (find_variant(site, (enum encoding)e, key, plan, body, body_cap, fd, st)) {
+            plan->vary = true;
+            plan->content_encoding = encoding_name((enum encoding)e);
+            return true;
+        }
+    }
+    plan->content_type = NULL;
+    return false;
+}
+
+/*
+ * The short way to a precompressed sibling, without opening F: when the preferred
+ * coding that the request accepts has its sibling of key in the cache, that sibling was
+ * found beneath the root and regular when F was last resolved, and its entry goes when
+ * it changes; serve it as nginx's gzip_static does (which does not look at F either).
+ * Only for a key that names a file, not a directory (whose index the long way finds).
+ * False when the cache cannot say: then F is resolved the long way (choose_variant).
+ */
+static bool cached_variant(const struct site *site, const struct encoding_accept *acc,
+                           const char *key, size_t n, struct fileserve_plan *plan, char *body,
+                           size_t body_cap, struct stat *st)
+{
+    char vkey[RESOLVE_PATH_CAP + 8];
+    struct fcache_hit hit;
+
+    if (n < 2 || key[n - 1] == '/')
+        return false;
+    for (int e = 0; e < ENCODING_COUNT; e++) {
+        if (encoding_weight(acc, (enum encoding)e) == 0)
+            continue;
+        int kn = snprintf(vkey, sizeof vkey, "%s:%s", encoding_suffix((enum encoding)e), key);
+        if (kn < 0 || (size_t)kn >= sizeof vkey)
+            return false;
+        switch (cache_lookup(site, vkey, body, body_cap, &hit)) {
+        case HIT:
+            *st = hit.st;
+            plan->data = body;
+            plan->content_type = hit.content_type;
+            plan->vary = true;
+            plan->content_encoding = encoding_name((enum encoding)e);
+            return true;
+        case ABSENT:
+            continue;
+        case MISS:
+            return false;
+        }
+    }
+    return false;
 }
 
 /* The body slice: the whole representation (200), one range of it (206), several
@@ -699,8 +764,24 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
         body_cap = FCACHE_MAX_FILE;
 
     ssize_t n = target_to_path(req, key);
-    status =
-        n < 0 ? (int)-n : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st, path);
+    struct encoding_accept acc;
+    if (site->precompressed && n >= 0)
+        accepted_codings(req, &acc);
+    if (site->precompressed && n >= 0 &&
+        cached_variant(site, &acc, key, (size_t)n, plan, body, body_cap, &st)) {
+        status = 0;
+        memcpy(path, key, (size_t)n + 1);
+    } else {
+        status = n < 0 ? (int)-n
+                       : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st, path);
+        if (status == 0 && site->precompressed)
+            choose_variant(site, &acc, path, plan, body, body_cap, &fd, &st);
+        else if (status == 404 && n >= 2 && key[n - 1] != '/' && site->precompressed &&
+                 missing_variant(site, &acc, key, plan, body, body_cap, &fd, &st)) {
+            status = 0;
+            memcpy(path, key, (size_t)n + 1);
+        }
+    }
     if (status == LIST_DIRECTORY) {
         list_directory(site, key, plan);
         /* The listing is a page of the site: its fields apply (the
@@ -711,8 +792,6 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
             plan->charset = site->charset;
         return;
     }
-    if (status == 0 && site->precompressed)
-        choose_variant(site, req, path, plan, body, body_cap, &fd, &st);
     if (status == 0) {
         plan->size = (uint64_t)st.st_size;
         set_validators(&st, plan);

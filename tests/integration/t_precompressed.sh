@@ -7,6 +7,7 @@
 # apply to the representation sent; a sibling that is a directory or a
 # symlink out of the root is ignored; F.gz asked for by name is a plain file;
 # the cache sees a sibling replaced, created and deleted at the next request;
+# a missing F does not stop its sibling from being sent;
 # precompressed = false turns it all off.
 . "$(dirname "$0")/lib.sh"
 
@@ -172,6 +173,27 @@ ae deleted /plain.css br
 th_expect_status deleted 200
 th_expect_body deleted "$R/plain.css"
 th_expect_no_hdr deleted Vary
+
+# F itself missing: a client that accepts the coding still gets the sibling
+# (as with nginx's gzip_static), the same whether the sibling is in the cache
+# (the short way, which does not open F) or not; others get 404
+printf 'orphan-BR\n' >"$R/orphan.js.br"
+ae orphan-cold /orphan.js br
+sent orphan-cold "$R/orphan.js.br" br
+th_expect_hdr orphan-cold Content-Type '^(text|application)/javascript'
+ae orphan-warm /orphan.js br
+sent orphan-warm "$R/orphan.js.br" br
+th_get orphan-identity /orphan.js
+th_expect_status orphan-identity 404
+printf 'var gone;\n' >"$R/gone.js"
+printf 'gone-BR\n' >"$R/gone.js.br"
+ae gone-cached /gone.js br
+sent gone-cached "$R/gone.js.br" br
+rm "$R/gone.js"
+ae gone-after /gone.js br
+sent gone-after "$R/gone.js.br" br
+th_get gone-identity /gone.js
+th_expect_status gone-identity 404
 
 # precompressed = false: F for everyone, no Vary
 th_stop
