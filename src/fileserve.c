@@ -772,8 +772,8 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
         status = 0;
         memcpy(path, key, (size_t)n + 1);
     } else {
-        status = n < 0 ? (int)-n
-                       : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st, path);
+        status =
+            n < 0 ? (int)-n : find_file(site, key, (size_t)n, plan, body, body_cap, &fd, &st, path);
         if (status == 0 && site->precompressed)
             choose_variant(site, &acc, path, plan, body, body_cap, &fd, &st);
         else if (status == 404 && n >= 2 && key[n - 1] != '/' && site->precompressed &&
@@ -786,8 +786,8 @@ void fileserve_resolve(const struct site *site, const struct http_request *req,
         list_directory(site, key, plan);
         /* The listing is a page of the site: its fields apply (the
          * directory's path is the file's), and the charset if set. */
-        plan->header_rules = headers_match(site->headers, key, (size_t)n, key, (size_t)n,
-                                           plan->status != 200);
+        plan->header_rules =
+            headers_match(site->headers, key, (size_t)n, key, (size_t)n, plan->status != 200);
         if (plan->status == 200 && site->charset != NULL)
             plan->charset = site->charset;
         return;
