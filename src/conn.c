@@ -98,6 +98,7 @@ struct conn {
     int fd;
     struct tls_conn *tls; /* HTTPS, or NULL */
     bool tls_want_out;    /* TLS waits for output space, not input */
+    bool tls_counted;     /* the handshake is in the metrics, as done or failed */
     uint32_t tls_piece;   /* body bytes (a file piece, a part head) in the out
                              buffer, not yet written */
     bool peer_gone;       /* the client closed or reset: no close_notify */
@@ -165,6 +166,7 @@ struct conn_table {
     atomic_bool wake_on_close; /* the loop wants to hear of every close */
     atomic_ulong requests;     /* responses completed */
     atomic_ulong bytes;        /* body bytes sent */
+    struct metrics *metrics;   /* where to count, or NULL; set before the first accept */
 
     /* loop thread only */
     struct tls_ctx *tls_ctx; /* new HTTPS connections' context */
@@ -188,6 +190,7 @@ static void plain_http_on_tls(struct conn *c);
 static void linger_in_job(struct conn *c);
 static void log_request(struct conn *c);
 static void drop_parts(struct conn *c);
+static void count_handshake(struct conn *c, ssize_t r);
 
 /* The out buffer: heads and small bodies, and over TLS without kernel TLS
  * the pieces of a file, four whole TLS records (64 KiB) each. */
@@ -266,6 +269,11 @@ void conn_table_set_pool(struct conn_table *t, struct pool *pool, unsigned queue
 {
     t->pool = pool;
     t->queue_size = queue_size;
+}
+
+void conn_table_set_metrics(struct conn_table *t, struct metrics *m)
+{
+    t->metrics = m;
 }
 
 void conn_table_set_site(struct conn_table *t, struct site *site)
@@ -347,6 +355,8 @@ static struct conn *conn_open(struct conn_table *t, int fd, const struct sockadd
     pthread_mutex_lock(&t->free_lock); /* free_stack/free_top */
     if (t->free_top == 0) {
         pthread_mutex_unlock(&t->free_lock);
+        if (tls != NULL)
+            metrics_count(t->metrics, METRICS_TLS_HANDSHAKE_ERR); /* it cannot take place */
         tls_conn_free(tls);
         close(fd);
         return NULL;
@@ -389,6 +399,7 @@ static void conn_close(struct conn *c)
     if (c->tls != NULL) {
         if (!c->peer_gone)
             tls_close_notify(c->tls);
+        count_handshake(c, TLS_CLOSED);
         tls_conn_free(c->tls);
         c->tls = NULL;
     }
@@ -483,7 +494,7 @@ static void reject_busy(struct conn_table *t, struct conn *c, int64_t now)
         conn_close(c); /* nobody to answer: the client left */
         return;
     }
-    metrics_count(METRICS_QUEUE_FULL);
+    metrics_count(t->metrics, METRICS_QUEUE_FULL);
     /* One line a second at most, however hard the flood. */
     t->rejected++;
     if (now - t->rejected_log_ms >= 1000) {
@@ -530,7 +541,7 @@ void conn_accept(struct conn_table *t, int fd, const struct sockaddr *peer, bool
                  int64_t now_ms)
 {
     struct conn *c = conn_open(t, fd, peer, https, now_ms);
-    metrics_count(METRICS_ACCEPTED);
+    metrics_count(t->metrics, METRICS_ACCEPTED);
     if (c != NULL)
         dispatch(t, c, false, now_ms);
 }
@@ -606,11 +617,30 @@ static ssize_t tls_as_socket(struct conn *c, ssize_t n)
     }
 }
 
+/* Count c's TLS handshake once, as done or as failed (r: the result of
+ * a TLS read or write, or TLS_CLOSED when the connection ends without a
+ * complete handshake).  Only reads and writes can complete one. */
+static void count_handshake(struct conn *c, ssize_t r)
+{
+    if (c->tls_counted)
+        return;
+    if (tls_ready(c->tls)) {
+        c->tls_counted = true;
+        metrics_count(c->table->metrics, METRICS_TLS_HANDSHAKE);
+    } else if (r == TLS_FAILED || r == TLS_CLOSED) {
+        c->tls_counted = true;
+        metrics_count(c->table->metrics, METRICS_TLS_HANDSHAKE_ERR);
+    }
+}
+
 /* Read what the client sent, through TLS over HTTPS. */
 static ssize_t conn_read(struct conn *c, void *buf, size_t len)
 {
-    if (c->tls != NULL)
-        return tls_as_socket(c, tls_read(c->tls, buf, len));
+    if (c->tls != NULL) {
+        ssize_t r = tls_read(c->tls, buf, len);
+        count_handshake(c, r);
+        return tls_as_socket(c, r);
+    }
     return recv(c->fd, buf, len, MSG_DONTWAIT);
 }
 
@@ -619,7 +649,9 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t len)
 static ssize_t conn_write(struct conn *c, const void *buf, size_t len, bool more)
 {
     if (c->tls != NULL) {
-        ssize_t n = tls_as_socket(c, tls_write(c->tls, buf, len, more));
+        ssize_t n = tls_write(c->tls, buf, len, more);
+        count_handshake(c, n);
+        n = tls_as_socket(c, n);
         if (n == 0) {
             /* The client closed or reset the connection. */
             c->peer_gone = true;
@@ -1457,8 +1489,8 @@ static void log_request(struct conn *c)
     uint64_t body = c->body_sent + (c->out_off >= c->out_len ? c->inline_len : 0);
     uint64_t usec = c->head_start_us ? (uint64_t)(clock_us() - c->head_start_us) : 0;
 
-    metrics_request(c->buf ? c->buf + c->method_off : NULL, c->buf ? c->method_len : 0, c->status,
-                    body, usec);
+    metrics_request(c->table->metrics, c->buf ? c->buf + c->method_off : NULL,
+                    c->buf ? c->method_len : 0, c->status, body, usec);
     if (!c->site->access_log)
         return;
     struct log_access a = {

@@ -54,6 +54,11 @@ unsigned conn_table_close_all(struct conn_table *t);
  * before the first conn_accept. */
 void conn_table_set_pool(struct conn_table *t, struct pool *pool, unsigned queue_size);
 
+/* Where connections count what they do (metrics.h; NULL: nowhere); before
+ * the first conn_accept.  The caller keeps it alive while the table lives. */
+struct metrics;
+void conn_table_set_metrics(struct conn_table *t, struct metrics *m);
+
 /* The site that connections between requests move to (after a reload);
  * loop thread.  The caller keeps its own reference for as long as it is set. */
 void conn_table_set_site(struct conn_table *t, struct site *site);

@@ -304,7 +304,7 @@ static enum lookup cache_lookup(const struct site *site, const char *key, char *
         r = HIT;
     else if (n >= 0)
         fcache_drop(site->cache, key);
-    metrics_count(r == MISS ? METRICS_CACHE_MISS : METRICS_CACHE_HIT);
+    metrics_count(site->metrics, r == MISS ? METRICS_CACHE_MISS : METRICS_CACHE_HIT);
     return r;
 }
 

@@ -23,6 +23,7 @@ struct conf;
 struct fcache;
 struct fwatch;
 struct headers;
+struct metrics;
 struct mime;
 
 struct site {
@@ -47,6 +48,9 @@ struct site {
 
     unsigned max_ranges;    /* ranges one request may ask for (<= FILESERVE_MAX_PARTS) */
     bool directory_listing; /* list a directory that has no index file */
+
+    struct metrics *metrics; /* where cache lookups count: the server's, not the
+                                site's; NULL (as built): nowhere */
 };
 
 /*

@@ -2,17 +2,26 @@
  * metrics.c - per-thread counters, their Prometheus exposition, and the
  * metrics listener.
  *
- * Counters.  A thread takes a block of counters the first time it counts
- * (a thread-local pointer, then an index taken from a shared counter) and
- * keeps it for its life; the threads of tinyhttpd (the loop and the
- * workers) live as long as the process.  A block is written only by its
+ * Counters.  A struct metrics holds a block of counters for each thread
+ * that counts (the workers and the loop) and block 0, shared.  A thread
+ * takes a block of a struct metrics the first time it counts into it and
+ * keeps it; the threads of tinyhttpd live as long as the process and so
+ * does the server's struct metrics, so the counters are monotonic for the
+ * life of the process, across reloads.  A block is written only by its
  * thread, with a relaxed load and a relaxed store (plain moves on every
  * architecture tinyhttpd runs on: no locked instruction, no fence), and is
  * read by a scrape with relaxed loads; blocks are cache-line aligned, so
  * counting never bounces a line between CPUs.  Should the blocks run out,
  * the threads beyond them share block 0 with relaxed atomic additions.
- * The blocks are static, outside anything a reload replaces: the counters
- * are monotonic for the life of the process.
+ *
+ * A thread finds its block through `mine`, a thread-local copy of which
+ * struct metrics it last counted into and which block it has there.  That
+ * is the thread's identity cache, not state: the counters are all in the
+ * struct metrics, and losing the cache would only cost a lookup.  Each
+ * claimed block records its thread (the address of that thread's `mine`,
+ * unique among live threads), so a cache left over from a struct metrics
+ * freed since, at the same address, is never trusted, and a thread that
+ * comes back to a struct metrics finds the block it had there.
  *
  * The listener.  Its sockets and connections are in the loop's epoll set
  * and are handled on the loop thread, which is also the only thread that
@@ -28,6 +37,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -43,8 +53,6 @@
 #include "log.h"
 
 /* ------------------------------------------------------------------ counters */
-
-#define NBLOCKS 1040 /* POOL_MAX_THREADS workers, the loop, and room */
 
 enum method { M_GET, M_HEAD, M_OTHER, NMETHODS };
 static const char *const method_names[NMETHODS] = { "GET", "HEAD", "other" };
@@ -68,24 +76,84 @@ enum {
 
 struct block {
     _Alignas(64) atomic_uint_least64_t v[NSLOTS];
+    atomic_uintptr_t owner; /* the owning thread's &mine; 0: none (block 0 never has one) */
 };
 
-static struct block blocks[NBLOCKS];
-static atomic_uint nblocks = 1; /* block 0 is the shared overflow */
-static _Thread_local struct block *mine;
+struct metrics {
+    unsigned nblocks;      /* blocks[0] shared, the others one thread's each */
+    atomic_uint taken;     /* blocks[1 .. taken) have an owner */
+    struct block blocks[]; /* cache-line aligned, as the struct is */
+};
 
-static struct block *my_block(void)
+/* The thread's identity cache (see the top of this file). */
+static _Thread_local struct {
+    struct metrics *m;
+    unsigned i; /* mine.m->blocks[i] is this thread's (0: the shared one) */
+} mine;
+
+struct metrics *metrics_new(unsigned threads)
 {
-    if (mine == NULL) {
-        unsigned i = atomic_fetch_add_explicit(&nblocks, 1, memory_order_relaxed);
-        mine = i < NBLOCKS ? &blocks[i] : &blocks[0];
+    size_t nblocks = (size_t)threads + 2; /* the workers, the loop, the shared one */
+
+    if (nblocks > (SIZE_MAX - sizeof(struct metrics)) / sizeof(struct block) ||
+        nblocks > UINT_MAX) {
+        errno = ENOMEM;
+        return NULL;
     }
-    return mine;
+    /* A multiple of the alignment, as aligned_alloc wants. */
+    size_t size = sizeof(struct metrics) + nblocks * sizeof(struct block);
+    struct metrics *m = aligned_alloc(_Alignof(struct metrics), size);
+    if (m == NULL)
+        return NULL;
+    memset(m, 0, size); /* every counter 0, every block without owner */
+    m->nblocks = (unsigned)nblocks;
+    atomic_init(&m->taken, 1);
+    return m;
 }
 
-static void add(struct block *b, unsigned slot, uint64_t n)
+void metrics_free(struct metrics *m)
 {
-    if (b == &blocks[0]) {
+    free(m);
+}
+
+unsigned metrics_threads(struct metrics *m)
+{
+    unsigned n = atomic_load_explicit(&m->taken, memory_order_relaxed);
+    return n - 1;
+}
+
+/* The calling thread's block of m, taken the first time. */
+static struct block *my_block(struct metrics *m)
+{
+    uintptr_t self = (uintptr_t)&mine;
+
+    if (mine.m == m && mine.i < m->nblocks &&
+        (mine.i == 0 ||
+         atomic_load_explicit(&m->blocks[mine.i].owner, memory_order_relaxed) == self))
+        return &m->blocks[mine.i];
+    mine.m = m;
+    /* A block this thread took earlier, when it counted into m before. */
+    unsigned n = atomic_load_explicit(&m->taken, memory_order_relaxed);
+    for (unsigned i = 1; i < n; i++)
+        if (atomic_load_explicit(&m->blocks[i].owner, memory_order_relaxed) == self) {
+            mine.i = i;
+            return &m->blocks[i];
+        }
+    /* A new one, or the shared one when none is left. */
+    mine.i = 0;
+    while (n < m->nblocks)
+        if (atomic_compare_exchange_weak_explicit(&m->taken, &n, n + 1, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            atomic_store_explicit(&m->blocks[n].owner, self, memory_order_relaxed);
+            mine.i = n;
+            break;
+        }
+    return &m->blocks[mine.i];
+}
+
+static void add(struct metrics *m, struct block *b, unsigned slot, uint64_t n)
+{
+    if (b == &m->blocks[0]) {
         atomic_fetch_add_explicit(&b->v[slot], n, memory_order_relaxed);
         return;
     }
@@ -94,9 +162,10 @@ static void add(struct block *b, unsigned slot, uint64_t n)
     atomic_store_explicit(&b->v[slot], v + n, memory_order_relaxed);
 }
 
-void metrics_count(enum metrics_event e)
+void metrics_count(struct metrics *m, enum metrics_event e)
 {
-    add(my_block(), S_EVENTS + (unsigned)e, 1);
+    if (m != NULL)
+        add(m, my_block(m), S_EVENTS + (unsigned)e, 1);
 }
 
 static enum method method_of(const char *m, size_t len)
@@ -108,33 +177,33 @@ static enum method method_of(const char *m, size_t len)
     return M_OTHER;
 }
 
-void metrics_request(const char *method, size_t method_len, int status, uint64_t bytes,
-                     uint64_t duration_usec)
+void metrics_request(struct metrics *m, const char *method, size_t method_len, int status,
+                     uint64_t bytes, uint64_t duration_usec)
 {
-    struct block *b = my_block();
+    if (m == NULL)
+        return;
+    struct block *b = my_block(m);
     unsigned bucket = 0;
 
     if (status >= 100 && status <= 599)
-        add(b, S_REQUESTS + (unsigned)(status / 100 - 1) * NMETHODS + method_of(method, method_len),
+        add(m, b,
+            S_REQUESTS + (unsigned)(status / 100 - 1) * NMETHODS + method_of(method, method_len),
             1);
-    add(b, S_BYTES, bytes);
+    add(m, b, S_BYTES, bytes);
     while (bucket < NBUCKETS && duration_usec > bucket_us[bucket])
         bucket++;
-    add(b, S_BUCKETS + bucket, 1);
-    add(b, S_DURATION_US, duration_usec);
+    add(m, b, S_BUCKETS + bucket, 1);
+    add(m, b, S_DURATION_US, duration_usec);
 }
 
-/* Every block summed; slots that only grow, read one by one. */
-static void sum_blocks(uint64_t *out)
+/* Every block of m (NULL: none) summed; slots that only grow, read one by
+ * one.  Blocks nobody took are 0. */
+static void sum_blocks(struct metrics *m, uint64_t *out)
 {
-    unsigned n = atomic_load_explicit(&nblocks, memory_order_relaxed);
-
-    if (n > NBLOCKS)
-        n = NBLOCKS;
     memset(out, 0, NSLOTS * sizeof *out);
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; m != NULL && i < m->nblocks; i++)
         for (unsigned s = 0; s < NSLOTS; s++)
-            out[s] += atomic_load_explicit(&blocks[i].v[s], memory_order_relaxed);
+            out[s] += atomic_load_explicit(&m->blocks[i].v[s], memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------------ exposition */
@@ -182,7 +251,7 @@ static void one(struct text *t, const char *name, const char *type, const char *
     put(t, "%s %llu\n", name, (unsigned long long)v);
 }
 
-char *metrics_render(const struct metrics_gauges *g, size_t *len)
+char *metrics_render(struct metrics *counters, const struct metrics_gauges *g, size_t *len)
 {
     uint64_t v[NSLOTS];
     struct text t = { .cap = 8192 };
@@ -190,7 +259,7 @@ char *metrics_render(const struct metrics_gauges *g, size_t *len)
     t.buf = malloc(t.cap);
     if (t.buf == NULL)
         return NULL;
-    sum_blocks(v);
+    sum_blocks(counters, v);
 
     head(&t, "tinyhttpd_requests_total", "counter",
          "Responses sent (completely or as far as the client took them), by method and status "
@@ -281,6 +350,7 @@ struct mclient {
 
 struct metrics_server {
     int epfd;
+    struct metrics *counters;
     metrics_gauges_fn *gauges;
     void *arg;
     size_t nlisteners;
@@ -350,9 +420,11 @@ struct metrics_server *metrics_server_new(const struct conf_listen *list, size_t
     return m;
 }
 
-int metrics_server_start(struct metrics_server *m, int epfd, metrics_gauges_fn *gauges, void *arg)
+int metrics_server_start(struct metrics_server *m, int epfd, struct metrics *counters,
+                         metrics_gauges_fn *gauges, void *arg)
 {
     m->epfd = epfd;
+    m->counters = counters;
     m->gauges = gauges;
     m->arg = arg;
     for (size_t i = 0; i < m->nlisteners; i++) {
@@ -434,7 +506,7 @@ static bool respond(struct metrics_server *m, struct mclient *c)
         struct metrics_gauges g;
         memset(&g, 0, sizeof g);
         m->gauges(m->arg, &g);
-        body = metrics_render(&g, &blen);
+        body = metrics_render(m->counters, &g, &blen);
         if (body == NULL)
             return false;
     }

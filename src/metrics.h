@@ -2,10 +2,13 @@
  * metrics.h - counters of what the daemon does, and the optional listener
  * that serves them to Prometheus (metrics_listen in tinyhttpd.conf(5)).
  *
- * Counting: every thread adds to a block of counters of its own (a worker
- * or the loop), so the request path takes no lock and shares no cache line;
- * a scrape sums the blocks.  The counters live for the whole process, not
- * in anything a reload replaces, so they only grow.
+ * Counting: the counters are a struct metrics, which the server makes once
+ * and hands to whatever counts (the connection table, each site it builds);
+ * it lives for the whole process, not in anything a reload replaces, so the
+ * counters only grow.  Every thread adds to a block of counters of its own
+ * in it (a worker or the loop), so the request path takes no lock and
+ * shares no cache line; a scrape sums the blocks.  Wherever a struct
+ * metrics * is taken, NULL means "count nothing".
  *
  * Serving: the metrics listener answers GET and HEAD /metrics from the loop
  * thread, in the text exposition format 0.0.4, and nothing else: no file
@@ -33,14 +36,29 @@ enum metrics_event {
 };
 #define METRICS_NEVENTS (METRICS_TLS_HANDSHAKE_ERR + 1)
 
-/* Count one event in the calling thread's block. */
-void metrics_count(enum metrics_event e);
+struct metrics;
 
-/* Count one response: its method (method_len bytes, not NUL-terminated;
- * NULL or 0 for a request line that did not parse), status, body bytes
- * sent and duration. */
-void metrics_request(const char *method, size_t method_len, int status, uint64_t bytes,
-                     uint64_t duration_usec);
+/*
+ * Counters for threads threads that count (the workers) and one more (the
+ * loop), each in a block of its own, plus a block that threads beyond
+ * those share.  NULL with errno set (ENOMEM) on failure.
+ */
+struct metrics *metrics_new(unsigned threads);
+
+/* NULL accepted; no thread may count into m afterwards. */
+void metrics_free(struct metrics *m);
+
+/* How many threads have a block of their own in m (for the tests). */
+unsigned metrics_threads(struct metrics *m);
+
+/* Count one event in the calling thread's block of m (NULL: nothing). */
+void metrics_count(struct metrics *m, enum metrics_event e);
+
+/* Count one response in m (NULL: nothing): its method (method_len bytes,
+ * not NUL-terminated; NULL or 0 for a request line that did not parse),
+ * status, body bytes sent and duration. */
+void metrics_request(struct metrics *m, const char *method, size_t method_len, int status,
+                     uint64_t bytes, uint64_t duration_usec);
 
 /* What only the loop knows, read at each scrape (the loop thread). */
 struct metrics_gauges {
@@ -56,10 +74,11 @@ struct metrics_gauges {
 typedef void metrics_gauges_fn(void *arg, struct metrics_gauges *g);
 
 /*
- * The whole exposition (text format 0.0.4) into a malloc'd string of *len
- * bytes; NULL with errno set on failure.  Any thread.
+ * The whole exposition (text format 0.0.4) of the counters (all zero when
+ * NULL) and g into a malloc'd string of *len bytes; NULL with errno
+ * set on failure.  Any thread.
  */
-char *metrics_render(const struct metrics_gauges *g, size_t *len);
+char *metrics_render(struct metrics *counters, const struct metrics_gauges *g, size_t *len);
 
 /* The metrics listener. */
 struct metrics_server;
@@ -73,9 +92,11 @@ struct metrics_server *metrics_server_new(const struct conf_listen *list, size_t
                                           size_t errlen);
 
 /* Poll the listeners in the loop's epoll set (data.ptr: objects whose
- * first field is POLL_METRICS, see conn.h); gauges(arg, g) is called at
- * each scrape.  0, or -1 with errno set. */
-int metrics_server_start(struct metrics_server *m, int epfd, metrics_gauges_fn *gauges, void *arg);
+ * first field is POLL_METRICS, see conn.h); each scrape renders counters
+ * (the caller keeps them alive while m runs) and what gauges(arg, g)
+ * gives.  0, or -1 with errno set. */
+int metrics_server_start(struct metrics_server *m, int epfd, struct metrics *counters,
+                         metrics_gauges_fn *gauges, void *arg);
 
 /* Loop thread: epoll reported events for ptr, one of m's objects. */
 void metrics_server_event(struct metrics_server *m, void *ptr, uint32_t events, int64_t now_ms);

@@ -97,6 +97,7 @@ struct server {
     enum poll_kind watch_tag, wake_tag, sig_tag;
     struct conn_table *table;
     struct metrics_server *metrics; /* the metrics listener, or NULL */
+    struct metrics *counters;       /* for the whole process, across reloads */
     double start_time;              /* for the metrics */
     bool retry_pending;             /* the table has jobs the full queue refused */
     bool stopping;
@@ -281,9 +282,16 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
     s->metrics = metrics_server_new(conf->metrics_listen, conf->nmetrics_listen, err, errlen);
     if (s->metrics == NULL && err[0] != '\0')
         goto fail;
+    /* pool_size only changes at a restart: the blocks fit the workers. */
+    s->counters = metrics_new(conf->pool_size);
+    if (s->counters == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     s->site = fileserve_site_new(conf, err, errlen);
     if (s->site == NULL)
         goto fail;
+    s->site->metrics = s->counters;
     err[0] = '\0';
     s->tls = open_tls(conf, any_https(s), err, errlen);
     if (s->tls == NULL && err[0] != '\0')
@@ -331,7 +339,7 @@ static void accept_some(struct server *s, struct listener *l)
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         if (conn_table_active(s->table) >= conn_table_capacity(s->table)) {
             if (s->accepting)
-                metrics_count(METRICS_MAX_CONNECTIONS);
+                metrics_count(s->counters, METRICS_MAX_CONNECTIONS);
             set_accepting(s, false);
             return;
         }
@@ -438,6 +446,7 @@ static int load_next(struct server *s, struct next *n, char *err, size_t errlen)
     n->site = fileserve_site_new(n->conf, err, errlen);
     if (n->site == NULL)
         goto fail;
+    n->site->metrics = s->counters;
     err[0] = '\0';
     n->tls = open_tls(n->conf, any_https(s), err, errlen);
     if (n->tls == NULL && err[0] != '\0')
@@ -641,7 +650,8 @@ static int start_metrics(struct server *s)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     s->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    if (s->metrics != NULL && metrics_server_start(s->metrics, s->epfd, metrics_gauges, s) < 0) {
+    if (s->metrics != NULL &&
+        metrics_server_start(s->metrics, s->epfd, s->counters, metrics_gauges, s) < 0) {
         log_err("epoll_ctl metrics listener: %s", strerror(errno));
         return -1;
     }
@@ -658,6 +668,7 @@ static int setup_loop(struct server *s)
         log_err("connection table: %s", strerror(errno));
         return -1;
     }
+    conn_table_set_metrics(s->table, s->counters);
     conn_table_set_site(s->table, s->site);
     conn_table_set_tls(s->table, s->tls);
     if (poll_loop_fds(s) < 0)
@@ -878,6 +889,7 @@ void server_free(struct server *s)
     tls_ctx_free(s->tls);
     close_listeners(s);
     fileserve_site_unref(s->site);
+    metrics_free(s->counters); /* after the workers and everything that counts */
     if (s->epfd >= 0)
         close(s->epfd);
     if (s->wake_fd >= 0)

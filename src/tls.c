@@ -36,7 +36,6 @@
 
 #include "conf.h"
 #include "log.h"
-#include "metrics.h"
 #include "tls_wbio.h"
 
 struct tls_ctx {
@@ -50,7 +49,6 @@ struct tls_conn {
     bool failed; /* a fatal error: no close_notify */
     bool got_http;
     bool notified;
-    bool counted; /* the handshake is in the metrics, as done or failed */
 };
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -289,26 +287,10 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, int fd)
     return t;
 }
 
-/* Count the handshake once: done, or failed (r: the result of an I/O
- * call, or TLS_CLOSED when the connection ends without one). */
-static void count_handshake(struct tls_conn *t, ssize_t r)
-{
-    if (t->counted)
-        return;
-    if (SSL_is_init_finished(t->ssl)) {
-        t->counted = true;
-        metrics_count(METRICS_TLS_HANDSHAKE);
-    } else if (r == TLS_FAILED || r == TLS_CLOSED) {
-        t->counted = true;
-        metrics_count(METRICS_TLS_HANDSHAKE_ERR);
-    }
-}
-
 void tls_conn_free(struct tls_conn *t)
 {
     if (t == NULL)
         return;
-    count_handshake(t, TLS_CLOSED);
     SSL_free(t->ssl);
     free(t);
 }
@@ -347,9 +329,7 @@ static ssize_t tls_result(struct tls_conn *t, int n)
 ssize_t tls_read(struct tls_conn *t, void *buf, size_t len)
 {
     int n = SSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    ssize_t r = n > 0 ? n : tls_result(t, n);
-    count_handshake(t, r);
-    return r;
+    return n > 0 ? n : tls_result(t, n);
 }
 
 ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len, bool more)
@@ -357,9 +337,7 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len, bool more)
     if (t->wbio != NULL)
         tls_wbio_set_more(t->wbio, more);
     int n = SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-    ssize_t r = n > 0 ? n : tls_result(t, n);
-    count_handshake(t, r);
-    return r;
+    return n > 0 ? n : tls_result(t, n);
 }
 
 bool tls_kernel_send(const struct tls_conn *t)
