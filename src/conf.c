@@ -151,6 +151,7 @@ static int check_protocols(struct load *ld, const struct key *k, const config_se
 static const struct key keys[] = {
     KEY_LISTEN(listen, nlisten, 1, "0.0.0.0:80", RESTART),
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
+    KEY_BOOL(reuse_port, false, RESTART),
     KEY_STR(document_root, NULL, check_docroot, RELOAD), /* NULL: required */
     KEY_UINT(pool_size, 1, 1024, 4, RESTART),
     KEY_BOOL(cpu_affinity, false, RESTART),
@@ -161,6 +162,7 @@ static const struct key keys[] = {
     KEY_UINT(keepalive_timeout, 0, 3600, 15, RELOAD),
     KEY_UINT(send_timeout, 1, 3600, 60, RELOAD),
     KEY_UINT(shutdown_timeout, 0, 3600, 30, RELOAD),
+    KEY_UINT(shutdown_grace, 0, 3600, 1, RELOAD),
     KEY_STR(index, "index.html", check_index, RELOAD),
     KEY_STR(mime_types, "/etc/mime.types", NULL, RELOAD),
     KEY_NAMED(log_level, KIND_LEVEL, LOG_INFO, "err, warning, notice, info, debug", RELOAD),
