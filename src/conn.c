@@ -1296,7 +1296,12 @@ static bool finish_response(struct conn *c)
     c->requests++;
     c->out_len = c->out_off = 0;
 
-    if (!c->keep_alive || atomic_load_explicit(&t->stopping, memory_order_relaxed)) {
+    /* A response that promised keep-alive keeps it even when the server
+     * began to stop meanwhile: the client may already be sending its next
+     * request.  The connection then idles like any other (see
+     * conn_table_sweep), and that request is answered with Connection:
+     * close. */
+    if (!c->keep_alive) {
         bool leftovers = c->in_len > c->head_len || body_pending(c);
         if (c->linger_after || leftovers)
             linger_in_job(c);

@@ -217,6 +217,23 @@ static int bind_listeners(struct server *s, const struct conf_listen *list, size
     return 0;
 }
 
+/* With SO_REUSEPORT, the connections a closing listener still has (those
+ * completing their handshake as it closes) are reset unless the kernel
+ * moves them to another listener of the group: net.ipv4.tcp_migrate_req
+ * (Linux 5.14). */
+static void check_migrate_req(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_migrate_req", "re");
+    int c = f != NULL ? fgetc(f) : EOF;
+
+    if (f != NULL)
+        fclose(f);
+    if (c != '1')
+        log_notice("reuse_port: net.ipv4.tcp_migrate_req is %s; a connection that arrives just "
+                   "as an instance closes its sockets is reset instead of passed to the other",
+                   c == '0' ? "0" : "not available");
+}
+
 static int open_listeners(struct server *s, char *err, size_t errlen)
 {
     bool https[MAX_LISTENERS] = { false };
@@ -235,6 +252,8 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
     if (bind_listeners(s, s->conf->listen, s->conf->nlisten, false, err, errlen) < 0 ||
         bind_listeners(s, s->conf->tls_listen, s->conf->ntls_listen, true, err, errlen) < 0)
         return -1;
+    if (s->conf->reuse_port)
+        check_migrate_req();
     return 0;
 }
 

@@ -7,6 +7,24 @@
 # every body compared with the file) while, four times, a new instance is
 # started on the same port and then the old one gets SIGTERM.  Without
 # reuse_port the second instance cannot start.
+
+# The kernel resets the connections a listener of a SO_REUSEPORT group
+# still has when it closes (a handshake completing at that moment) unless
+# net.ipv4.tcp_migrate_req = 1 passes them to another listener of the
+# group.  Where it is 0, the test runs in a network namespace of its own
+# with it set (as root); without root, it is skipped.
+MIGRATE=/proc/sys/net/ipv4/tcp_migrate_req
+if [ -z "${TH_NETNS:-}" ] && [ "$(cat "$MIGRATE" 2>/dev/null)" != 1 ]; then
+    [ -f "$MIGRATE" ] || { echo "SKIP: no $MIGRATE (Linux 5.14 or later)"; exit 77; }
+    if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 &&
+        unshare -n true 2>/dev/null; then
+        echo "# in a network namespace with net.ipv4.tcp_migrate_req = 1"
+        exec unshare -n env TH_NETNS=1 bash -c \
+            'ip link set lo up && echo 1 >"$1" && exec bash "$0"' "$0" "$MIGRATE"
+    fi
+    echo "SKIP: net.ipv4.tcp_migrate_req is 0, and setting it in a namespace needs root"
+    exit 77
+fi
 . "$(dirname "$0")/lib.sh"
 
 th_init
