@@ -195,7 +195,7 @@ static void take_passed_sockets(struct server *s, int n, const bool *https)
                  l->https ? ", HTTPS" : "");
     }
     log_notice("using %d socket%s passed by the service manager; "
-               "the 'listen', 'tls_listen', 'defer_accept' and 'reuse_port' keys are ignored",
+               "the 'listen', 'tls_listen', 'reuse_port' and 'defer_accept' keys are ignored",
                n, n == 1 ? "" : "s");
 }
 
