@@ -49,6 +49,7 @@ use() {
 # th__cleanup reaps the daemon in use; the other one first.
 fleet_cleanup() {
     local rc=$?
+    trap - ERR # (returning rc is not a failure of its own)
     if [ -n "${D[1.DAEMON_SUP]-}" ] && [ "${D[1.DAEMON_SUP]}" != "$DAEMON_SUP" ]; then
         use 1
         daemon_reap

@@ -47,7 +47,8 @@ use() {
     done
 }
 fleet_cleanup() {
-    local rc=$? i
+    local rc=$?
+    trap - ERR # (returning rc is not a failure of its own) i
     for i in 0 1; do
         if [ -n "${D[$i.DAEMON_SUP]-}" ] && [ "${D[$i.DAEMON_SUP]}" != "$DAEMON_SUP" ]; then
             use "$i"
