@@ -169,6 +169,7 @@ static int check_charset(struct load *ld, const struct key *k, const config_sett
 static const struct key keys[] = {
     KEY_LISTEN(listen, nlisten, 1, "0.0.0.0:80", RESTART),
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
+    KEY_BOOL(reuse_port, false, RESTART),
     KEY_STR(document_root, NULL, check_docroot, RELOAD), /* NULL: required */
     KEY_UINT(pool_size, 1, 1024, 4, RESTART),
     KEY_BOOL(cpu_affinity, false, RESTART),
@@ -179,6 +180,7 @@ static const struct key keys[] = {
     KEY_UINT(keepalive_timeout, 0, 3600, 15, RELOAD),
     KEY_UINT(send_timeout, 1, 3600, 60, RELOAD),
     KEY_UINT(shutdown_timeout, 0, 3600, 30, RELOAD),
+    KEY_UINT(shutdown_grace, 0, 3600, 1, RELOAD),
     KEY_STR(index, "index.html", check_index, RELOAD),
     KEY_BOOL(directory_listing, false, RELOAD),
     KEY_UINT(max_ranges, 1, 64, 16, RELOAD),

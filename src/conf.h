@@ -40,6 +40,7 @@ struct conf {
     char *user;          /* privileges dropped to when started as root */
     char *group;
     unsigned defer_accept; /* seconds TCP_DEFER_ACCEPT waits for data; 0: off */
+    bool reuse_port;       /* SO_REUSEPORT on the listeners */
     unsigned pool_size;    /* worker threads */
     bool cpu_affinity;     /* pin worker i to the i-th allowed CPU */
     unsigned queue_size;   /* jobs waiting for a worker */
@@ -49,6 +50,7 @@ struct conf {
     unsigned keepalive_timeout; /* seconds idle between requests; 0: no keep-alive */
     unsigned send_timeout;      /* seconds without progress sending a response */
     unsigned shutdown_timeout;  /* seconds to finish requests on SIGTERM */
+    unsigned shutdown_grace;    /* seconds idle connections stay open after SIGTERM */
     int log_level;              /* LOG_ERR .. LOG_DEBUG (syslog.h) */
     enum conf_log_target log_target;
     bool access_log;

@@ -174,6 +174,7 @@ struct conn_table {
     struct site *site;       /* where connections between requests move */
     struct conn *retry_head; /* connections the full queue refused, to resubmit */
     struct conn *retry_tail;
+    bool close_idle;         /* stopping, and the grace for idle connections is over */
     unsigned rejected;       /* 503s not yet logged */
     int64_t rejected_log_ms; /* when they were last logged */
 };
@@ -292,6 +293,11 @@ void conn_table_stop(struct conn_table *t, bool forced)
     atomic_store(&t->wake_on_close, true);
     if (forced)
         atomic_store(&t->forced, true);
+}
+
+void conn_table_close_idle(struct conn_table *t)
+{
+    t->close_idle = true;
 }
 
 void conn_table_wake_on_close(struct conn_table *t, bool on)
@@ -1581,7 +1587,12 @@ static bool finish_response(struct conn *c)
     c->requests++;
     c->out_len = c->out_off = 0;
 
-    if (!c->keep_alive || atomic_load_explicit(&t->stopping, memory_order_relaxed)) {
+    /* A response that promised keep-alive keeps it even when the server
+     * began to stop meanwhile: the client may already be sending its next
+     * request.  The connection then idles like any other (see
+     * conn_table_sweep), and that request is answered with Connection:
+     * close. */
+    if (!c->keep_alive) {
         bool leftovers = c->in_len > c->head_len || body_pending(c);
         if (c->linger_after || leftovers)
             linger_in_job(c);
@@ -1916,17 +1927,19 @@ void conn_table_census(const struct conn_table *t, unsigned *idle, unsigned *slo
 
 void conn_table_sweep(struct conn_table *t, int64_t now_ms)
 {
-    bool stopping = atomic_load_explicit(&t->stopping, memory_order_relaxed);
     bool forced = atomic_load_explicit(&t->forced, memory_order_relaxed);
 
     for (unsigned i = 0; i < t->high_water; i++) {
         struct conn *c = &t->slots[i];
         if (atomic_load_explicit(&c->owner, memory_order_acquire) != CONN_LOOP || c->retry_queued)
             continue;
-        /* When stopping, a connection idle after a response is closed; one
-         * that has not sent its first request yet is given until its header
-         * deadline, since its request may be on the wire. */
-        if (forced || (stopping && conn_is_idle(c) && c->requests > 0))
+        /* When stopping, a connection idle after a response is closed once
+         * the grace is over (until then a request that arrives on it is
+         * answered, with Connection: close: the client may have sent it
+         * before it could know); one that has not sent its first request
+         * yet is given until its header deadline, since its request may be
+         * on the wire. */
+        if (forced || (t->close_idle && conn_is_idle(c) && c->requests > 0))
             conn_close(c);
         else if (c->deadline_ms <= now_ms)
             conn_expire(c, now_ms);

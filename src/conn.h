@@ -85,14 +85,19 @@ bool conn_table_retry(struct conn_table *t);
 /*
  * Loop thread, a few times a second: close connections whose deadline
  * passed (408 for a head that did not arrive in time), give idle
- * connections' buffers back, and when stopping close idle connections
- * (all connections once forced).
+ * connections' buffers back, and once conn_table_close_idle was called
+ * close idle connections (all connections once forced).
  */
 void conn_table_sweep(struct conn_table *t, int64_t now_ms);
 
-/* Shutting down: no more keep-alive, and idle connections close at the
- * next sweep.  forced: close everything now, in jobs too. */
+/* Shutting down: no more keep-alive (a response says Connection: close and
+ * its connection closes after it).  forced: close everything now, in jobs
+ * too. */
 void conn_table_stop(struct conn_table *t, bool forced);
+
+/* Stopping, the grace is over: idle connections close at the next sweep
+ * (loop thread). */
+void conn_table_close_idle(struct conn_table *t);
 
 /* Whether every close should wake the loop (it waits for a free slot, or
  * for the last connection while stopping). */

@@ -24,11 +24,16 @@
  * kernel backlog holds the rest; when the job queue is full a request gets
  * 503 with Retry-After.  The number of threads is pool_size + 1.
  *
- * Shutdown (SIGTERM, SIGINT): STOPPING=1, close the listeners, close idle
- * connections, let requests in flight finish until shutdown_timeout, then
- * close what is left; drain the queue and join every worker.  A second
- * signal skips the wait.  SIGHUP re-reads the configuration and swaps in
- * what may change at run time; an invalid file changes nothing.
+ * Shutdown (SIGTERM, SIGINT): STOPPING=1; take over the connections the
+ * kernel already has for the listeners, then close them; responses say
+ * Connection: close; idle keep-alive connections stay open for
+ * shutdown_grace (a request that arrives on one is answered), then close;
+ * requests in flight finish until shutdown_timeout, then what is left is
+ * closed; drain the queue and join every worker.  A second signal skips
+ * the wait.  Sockets passed by systemd are closed at once, untouched: what
+ * waits in them is the next instance's.  SIGHUP re-reads the configuration
+ * and swaps in what may change at run time; an invalid file changes
+ * nothing.
  */
 #include "config.h"
 
@@ -102,6 +107,8 @@ struct server {
     bool retry_pending;             /* the table has jobs the full queue refused */
     bool stopping;
     int64_t stop_deadline_ms;
+    int64_t grace_until_ms; /* stopping: when idle connections close */
+    bool idle_closing;      /* the grace is over */
     bool forced;
     int64_t forced_until_ms; /* after forcing, when to stop waiting for jobs */
     int64_t next_sweep_ms, next_status_ms;
@@ -132,8 +139,11 @@ static void format_sockaddr(const struct sockaddr *sa, char *out, size_t len)
 }
 
 /* defer: seconds the kernel holds a new connection that has sent nothing
- * (TCP_DEFER_ACCEPT); 0 for none. */
-static int bind_listener(const struct conf_listen *l, unsigned defer, char *err, size_t errlen)
+ * (TCP_DEFER_ACCEPT); 0 for none.  reuse_port: other sockets may bind the
+ * same address (SO_REUSEPORT), and the kernel spreads new connections
+ * over them. */
+static int bind_listener(const struct conf_listen *l, unsigned defer, bool reuse_port, char *err,
+                         size_t errlen)
 {
     int family = l->addr.ss_family;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -146,6 +156,10 @@ static int bind_listener(const struct conf_listen *l, unsigned defer, char *err,
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0)) {
         snprintf(err, errlen, "setsockopt on %s: %s", l->text, strerror(errno));
+        goto fail;
+    }
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        snprintf(err, errlen, "setsockopt SO_REUSEPORT on %s: %s", l->text, strerror(errno));
         goto fail;
     }
     if (bind(fd, (const struct sockaddr *)&l->addr, l->addr_len) < 0) {
@@ -190,7 +204,7 @@ static void take_passed_sockets(struct server *s, int n, const bool *https)
                  l->https ? ", HTTPS" : "");
     }
     log_notice("using %d socket%s passed by the service manager; "
-               "the 'listen', 'tls_listen' and 'defer_accept' keys are ignored",
+               "the 'listen', 'tls_listen', 'reuse_port' and 'defer_accept' keys are ignored",
                n, n == 1 ? "" : "s");
 }
 
@@ -199,7 +213,7 @@ static int bind_listeners(struct server *s, const struct conf_listen *list, size
                           char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
-        int fd = bind_listener(&list[i], s->conf->defer_accept, err, errlen);
+        int fd = bind_listener(&list[i], s->conf->defer_accept, s->conf->reuse_port, err, errlen);
         if (fd < 0)
             return -1;
         struct listener *l = &s->listeners[s->nlisteners++];
@@ -210,6 +224,23 @@ static int bind_listeners(struct server *s, const struct conf_listen *list, size
         log_info("listening on %s%s", l->name, https ? " (HTTPS)" : "");
     }
     return 0;
+}
+
+/* With SO_REUSEPORT, the connections a closing listener still has (those
+ * completing their handshake as it closes) are reset unless the kernel
+ * moves them to another listener of the group: net.ipv4.tcp_migrate_req
+ * (Linux 5.14). */
+static void check_migrate_req(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_migrate_req", "re");
+    int c = f != NULL ? fgetc(f) : EOF;
+
+    if (f != NULL)
+        fclose(f);
+    if (c != '1')
+        log_notice("reuse_port: net.ipv4.tcp_migrate_req is %s; a connection that arrives just "
+                   "as an instance closes its sockets is reset instead of passed to the other",
+                   c == '0' ? "0" : "not available");
 }
 
 static int open_listeners(struct server *s, char *err, size_t errlen)
@@ -230,6 +261,8 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
     if (bind_listeners(s, s->conf->listen, s->conf->nlisten, false, err, errlen) < 0 ||
         bind_listeners(s, s->conf->tls_listen, s->conf->ntls_listen, true, err, errlen) < 0)
         return -1;
+    if (s->conf->reuse_port)
+        check_migrate_req();
     return 0;
 }
 
@@ -331,17 +364,20 @@ static void set_accepting(struct server *s, bool on)
         log_debug("at max_connections (%u); not accepting", conn_table_capacity(s->table));
 }
 
-static void accept_some(struct server *s, struct listener *l)
+/* Accept up to ACCEPT_BATCH connections; returns how many were tried. */
+static int accept_some(struct server *s, struct listener *l)
 {
+    int i;
+
     /* A signal earlier in the same batch may have closed the listeners. */
     if (l->fd < 0)
-        return;
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        return 0;
+    for (i = 0; i < ACCEPT_BATCH; i++) {
         if (conn_table_active(s->table) >= conn_table_capacity(s->table)) {
             if (s->accepting)
                 metrics_count(s->counters, METRICS_MAX_CONNECTIONS);
             set_accepting(s, false);
-            return;
+            return i;
         }
         struct sockaddr_storage peer;
         socklen_t plen = sizeof peer;
@@ -349,7 +385,7 @@ static void accept_some(struct server *s, struct listener *l)
         if (fd < 0) {
             switch (errno) {
             case EAGAIN:
-                return;
+                return i;
             case EINTR:
             case ECONNABORTED:
             case EPROTO:
@@ -364,14 +400,15 @@ static void accept_some(struct server *s, struct listener *l)
                 log_warn("accept on %s: %s; pausing accept", l->name, strerror(errno));
                 s->accept_resume_ms = clock_ms() + 100;
                 set_accepting(s, false);
-                return;
+                return i;
             default:
                 log_err("accept on %s: %s", l->name, strerror(errno));
-                return;
+                return i;
             }
         }
         conn_accept(s->table, fd, (struct sockaddr *)&peer, l->https, clock_ms());
     }
+    return i;
 }
 
 static void status_line(struct server *s, char *buf, size_t len)
@@ -379,6 +416,42 @@ static void status_line(struct server *s, char *buf, size_t len)
     snprintf(buf, len, "%u connections, %u busy workers, %zu queued, %lu requests served",
              conn_table_active(s->table), s->pool ? pool_busy(s->pool) : 0,
              s->pool ? pool_pending(s->pool) : (size_t)0, conn_table_requests(s->table));
+}
+
+/*
+ * Stopping: take no new connection, and reset none that reached us.  Our
+ * own listeners are drained first: deferral (TCP_DEFER_ACCEPT) is turned
+ * off, so that a connection the kernel holds back until its request
+ * arrives is passed on as soon as it does, and what the kernel has
+ * completed is accepted; then they are closed.  Sockets passed by the
+ * service manager are closed untouched: its copy keeps what waits in them
+ * for the next instance.
+ */
+static void stop_listening(struct server *s)
+{
+    int off = 0;
+
+    for (size_t i = 0; i < s->nlisteners && !s->activated; i++) {
+        struct listener *l = &s->listeners[i];
+        if (l->fd < 0)
+            continue;
+        if (s->conf->defer_accept > 0 &&
+            setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &off, sizeof off) < 0)
+            log_err("setsockopt TCP_DEFER_ACCEPT 0 on %s: %s", l->name, strerror(errno));
+        while (accept_some(s, l) == ACCEPT_BATCH)
+            ;
+    }
+    close_listeners(s);
+}
+
+/* Stopping: once the grace is over, idle connections close too. */
+static void stop_housekeeping(struct server *s, int64_t now)
+{
+    if (now >= s->grace_until_ms && !s->idle_closing) {
+        s->idle_closing = true;
+        conn_table_close_idle(s->table);
+    }
+    conn_table_sweep(s->table, now);
 }
 
 static void begin_shutdown(struct server *s, const char *why, int64_t now)
@@ -396,11 +469,14 @@ static void begin_shutdown(struct server *s, const char *why, int64_t now)
     snprintf(status, sizeof status, "Shutting down, %u connections open",
              conn_table_active(s->table));
     systemd_notify_stopping(status);
-    close_listeners(s);
     s->stopping = true;
     conn_table_stop(s->table, false);
     s->stop_deadline_ms = now + (int64_t)s->conf->shutdown_timeout * 1000;
-    conn_table_sweep(s->table, now);
+    s->grace_until_ms = now + (int64_t)s->conf->shutdown_grace * 1000;
+    if (s->grace_until_ms > s->stop_deadline_ms)
+        s->grace_until_ms = s->stop_deadline_ms;
+    stop_listening(s);
+    stop_housekeeping(s, now);
 }
 
 /* Poll the current site's change descriptor instead of the previous one's. */
@@ -817,7 +893,10 @@ static void housekeeping(struct server *s, int64_t now)
     if (!s->accepting && !s->stopping && now >= s->accept_resume_ms &&
         conn_table_active(s->table) < conn_table_capacity(s->table))
         set_accepting(s, true);
-    if (now >= s->next_sweep_ms || s->stopping) {
+    if (s->stopping) {
+        stop_housekeeping(s, now);
+        s->next_sweep_ms = now + SWEEP_MS;
+    } else if (now >= s->next_sweep_ms) {
         conn_table_sweep(s->table, now);
         metrics_server_sweep(s->metrics, now);
         s->next_sweep_ms = now + SWEEP_MS;

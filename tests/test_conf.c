@@ -567,6 +567,7 @@ static const struct {
 } expected_keys[] = {
     { "listen", false },
     { "defer_accept", false },
+    { "reuse_port", false },
     { "document_root", true },
     { "pool_size", false },
     { "cpu_affinity", false },
@@ -577,6 +578,7 @@ static const struct {
     { "keepalive_timeout", true },
     { "send_timeout", true },
     { "shutdown_timeout", true },
+    { "shutdown_grace", true },
     { "index", true },
     { "directory_listing", true },
     { "max_ranges", true },

@@ -133,8 +133,8 @@ th_check "log: second signal noticed" grep -aq 'got SIGINT again' "$TH_LOG"
 th_bg_wait slow 5 || true
 
 # --- 6. SIGTERM and a new connection in the same batch of events: the
-# signal closes the listeners, and the listener's event after it in the
-# batch must not reach accept().  The daemon is stopped while both become
+# signal drains and closes the listeners, and the listener's event after
+# it in the batch must not reach accept().  The daemon is stopped while both become
 # ready, so that one epoll_wait returns them together, the signal first.
 th_conf 'defer_accept = 0;'
 th_start
@@ -151,6 +151,84 @@ else
 fi
 th_nomatch "no accept on a closed listener" 'accept on' "$(cat "$TH_LOG")"
 th_stderr_clean
-th_bg_wait late 10 || true
+# The connection waited in the kernel when the signal came: it is taken
+# over before the listener closes, and answered, not reset.
+if th_bg_wait late 10; then
+    th_eq "the connection queued at SIGTERM was answered (curl status)" 0 "$TH_BG_RC"
+else
+    th_fail "curl on the connection queued at SIGTERM did not finish"
+fi
+
+# --- 7. a request that arrives on an idle keep-alive connection after
+# SIGTERM (sent by a client that could not know yet) is answered, with
+# Connection: close, within shutdown_grace (5 s here, so that a slow
+# machine still sends it in time); with shutdown_grace = 0 the daemon
+# closes the connection and exits without waiting for it.
+KA_PY='
+import os, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+req = b"GET /file.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+def response():
+    data = b""
+    while b"\r\n\r\n" not in data:
+        c = s.recv(65536)
+        if not c:
+            return None
+        data += c
+    head, _, body = data.partition(b"\r\n\r\n")
+    n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0]
+    while len(body) < n:
+        c = s.recv(65536)
+        if not c:
+            return None
+        body += c
+    return head
+s.sendall(req)
+print("FIRST", response().split(b"\r\n")[0].decode(), flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+try:
+    s.sendall(req)
+    h = response()
+except OSError:
+    h = None
+if h is None:
+    print("SECOND closed", flush=True)
+else:
+    print("SECOND", h.split(b"\r\n")[0].decode(), "close" if b"\r\nconnection: close" in h.lower() else "keep-alive", flush=True)
+'
+for grace in 5 0; do
+    th_conf "shutdown_grace = $grace;"
+    th_start
+    GO=$TH_TMP/go.$grace
+    th_bg_start ka "$PYTHON3" -I -S -c "$KA_PY" "$TH_PORT" "$GO"
+    th_bg_expect ka '^(FIRST|SECOND|Traceback)' 5 || true
+    th_match "grace $grace: a keep-alive connection got its first response" '^FIRST HTTP/1.1 200' "$TH_BG_LINE"
+    th_signal TERM
+    th_check "grace $grace: the daemon is stopping" th_wait_log 'got SIGTERM' 5
+    if [ "$grace" = 0 ]; then
+        if th_wait_exit 5; then
+            th_eq "grace 0: exit status, the idle connection still open on the client's side" 0 "$TH_DEXIT"
+        else
+            th_fail "grace 0: the daemon did not exit within 5 s"
+        fi
+    fi
+    : >"$GO"
+    th_bg_expect ka '^(SECOND|Traceback)' 5 || true
+    if [ "$grace" = 5 ]; then
+        th_eq "grace 5: the request sent after SIGTERM on the idle connection is answered, Connection: close" \
+            "SECOND HTTP/1.1 200 OK close" "$TH_BG_LINE"
+        if th_wait_exit 5; then
+            th_eq "grace 5: exit status" 0 "$TH_DEXIT"
+            th_le "grace 5: exit without waiting out the grace once the connection closed" "$TH_STOP_MS" 4000
+        else
+            th_fail "grace 5: the daemon did not exit within 5 s"
+        fi
+    else
+        th_eq "grace 0: the idle connection was closed" "SECOND closed" "$TH_BG_LINE"
+    fi
+    th_bg_wait ka 5 || true
+    th_stderr_clean
+done
 
 th_done
