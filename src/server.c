@@ -40,6 +40,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -74,6 +75,7 @@
 #define STATUS_MS 5000
 #define FORCED_GRACE_MS 5000 /* after the shutdown timeout, for jobs to let go */
 #define SATURATED_WAIT_MS 10 /* the longest the loop waits for a busy pool */
+#define LISTEN_DRAIN_MS 250  /* stopping: connections already begun still get in */
 
 struct listener {
     enum poll_kind kind; /* POLL_LISTENER; first, see conn.h */
@@ -108,6 +110,7 @@ struct server {
     bool stopping;
     int64_t stop_deadline_ms;
     int64_t grace_until_ms; /* stopping: when idle connections close */
+    int64_t drain_until_ms; /* stopping: when our listeners close */
     bool idle_closing;      /* the grace is over */
     bool forced;
     int64_t forced_until_ms; /* after forcing, when to stop waiting for jobs */
@@ -419,34 +422,94 @@ static void status_line(struct server *s, char *buf, size_t len)
 }
 
 /*
- * Stopping: take no new connection, and reset none that reached us.  Our
- * own listeners are drained first: deferral (TCP_DEFER_ACCEPT) is turned
- * off, so that a connection the kernel holds back until its request
- * arrives is passed on as soon as it does, and what the kernel has
- * completed is accepted; then they are closed.  Sockets passed by the
- * service manager are closed untouched: its copy keeps what waits in them
- * for the next instance.
+ * A classic BPF program for a listening socket: drop a new connection's
+ * SYN (SYN without ACK), let everything else in (the ACK that completes a
+ * handshake already begun, the request of a connection the kernel defers).
+ * The kernel runs it on the TCP header; attaching one needs no privilege.
  */
-static void stop_listening(struct server *s)
+static int refuse_new_connections(int fd)
+{
+    static const struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),          /* the TCP flags */
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),       /* SYN | ACK */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1), /* SYN alone: */
+        BPF_STMT(BPF_RET | BPF_K, 0),                    /* drop it */
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffff),           /* the rest: keep */
+    };
+    const struct sock_fprog prog = { .len = sizeof code / sizeof code[0],
+                                     .filter = (struct sock_filter *)code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+/*
+ * Stopping: take no new connection, and reset none that reached us.  Our
+ * own listeners stop taking new connections at once (their SYNs are
+ * dropped: the client tries again in a second, and finds the port closed
+ * or another instance; where the kernel lets only CAP_NET_ADMIN attach the
+ * filter that does it, they are taken and answered, with Connection:
+ * close), but for LISTEN_DRAIN_MS (at most shutdown_grace)
+ * they still let in the connections already begun: deferral
+ * (TCP_DEFER_ACCEPT) is turned off, so that a connection the kernel holds
+ * back until its request arrives is passed on as soon as it does, and
+ * what the kernel completes is accepted.  Then they are closed
+ * (close_drained), after one last accept.  Closing at once would reset a
+ * connection whose request is on the wire.  Sockets passed by the service
+ * manager are closed untouched: its copy keeps what waits in them for the
+ * next instance.
+ */
+static void stop_listening(struct server *s, int64_t now)
 {
     int off = 0;
+    int64_t drain = (int64_t)s->conf->shutdown_grace * 1000;
 
-    for (size_t i = 0; i < s->nlisteners && !s->activated; i++) {
+    if (s->activated) {
+        close_listeners(s);
+        return;
+    }
+    for (size_t i = 0; i < s->nlisteners; i++) {
         struct listener *l = &s->listeners[i];
         if (l->fd < 0)
             continue;
+        /* Some kernels let only CAP_NET_ADMIN attach a filter: then new
+         * connections during the drain are taken and answered too. */
+        if (refuse_new_connections(l->fd) < 0)
+            log_info("%s takes new connections until it closes (SO_ATTACH_FILTER: %s)", l->name,
+                     strerror(errno));
         if (s->conf->defer_accept > 0 &&
             setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &off, sizeof off) < 0)
             log_err("setsockopt TCP_DEFER_ACCEPT 0 on %s: %s", l->name, strerror(errno));
         while (accept_some(s, l) == ACCEPT_BATCH)
             ;
     }
-    close_listeners(s);
+    s->drain_until_ms = now + (drain < LISTEN_DRAIN_MS ? drain : LISTEN_DRAIN_MS);
 }
 
-/* Stopping: once the grace is over, idle connections close too. */
+/* Stopping, the drain is over: accept what the kernel completed, close. */
+static void close_drained(struct server *s)
+{
+    for (size_t i = 0; i < s->nlisteners && !s->activated; i++)
+        if (s->listeners[i].fd >= 0)
+            while (accept_some(s, &s->listeners[i]) == ACCEPT_BATCH)
+                ;
+    close_listeners(s);
+    log_info("listeners closed; %u connections open", conn_table_active(s->table));
+}
+
+/* Whether a listener of ours is still open. */
+static bool listening(const struct server *s)
+{
+    for (size_t i = 0; i < s->nlisteners; i++)
+        if (s->listeners[i].fd >= 0)
+            return true;
+    return false;
+}
+
+/* Stopping: once the drain is over the listeners close, once the grace is
+ * over idle connections close too. */
 static void stop_housekeeping(struct server *s, int64_t now)
 {
+    if (now >= s->drain_until_ms && listening(s))
+        close_drained(s);
     if (now >= s->grace_until_ms && !s->idle_closing) {
         s->idle_closing = true;
         conn_table_close_idle(s->table);
@@ -464,18 +527,18 @@ static void begin_shutdown(struct server *s, const char *why, int64_t now)
         conn_table_stop(s->table, true);
         return;
     }
-    log_notice("got %s, shutting down: %u connections open, up to %u s to finish", why,
-               conn_table_active(s->table), s->conf->shutdown_timeout);
-    snprintf(status, sizeof status, "Shutting down, %u connections open",
-             conn_table_active(s->table));
-    systemd_notify_stopping(status);
     s->stopping = true;
     conn_table_stop(s->table, false);
     s->stop_deadline_ms = now + (int64_t)s->conf->shutdown_timeout * 1000;
     s->grace_until_ms = now + (int64_t)s->conf->shutdown_grace * 1000;
     if (s->grace_until_ms > s->stop_deadline_ms)
         s->grace_until_ms = s->stop_deadline_ms;
-    stop_listening(s);
+    stop_listening(s, now);
+    log_notice("got %s, shutting down: %u connections open, up to %u s to finish", why,
+               conn_table_active(s->table), s->conf->shutdown_timeout);
+    snprintf(status, sizeof status, "Shutting down, %u connections open",
+             conn_table_active(s->table));
+    systemd_notify_stopping(status);
     stop_housekeeping(s, now);
 }
 
@@ -762,7 +825,7 @@ static int setup_loop(struct server *s)
  */
 static bool shutdown_done(struct server *s, int64_t now)
 {
-    if (conn_table_active(s->table) == 0)
+    if (conn_table_active(s->table) == 0 && !listening(s))
         return true;
     if (!s->forced && now >= s->stop_deadline_ms) {
         log_warn("shutdown timeout (%u s) reached; closing %u remaining connections",

@@ -61,8 +61,8 @@ trap 'fleet_cleanup; th__cleanup' EXIT
 
 start_instance() {
     local i=$1 conf=$TH_TMP/web$1.conf
-    # what contrib/haproxy.cfg recommends, then FLEET_CONF (to measure others)
-    printf 'listen = [ "127.0.0.1:%s" ];\ndocument_root = "%s";\ndefer_accept = 0;\n%s\n' \
+    # the defaults, then FLEET_CONF (to measure others)
+    printf 'listen = [ "127.0.0.1:%s" ];\ndocument_root = "%s";\n%s\n' \
         "${PORTS[i]}" "$TH_ROOT" "${FLEET_CONF:-}" >"$conf"
     th_start "$TINYHTTPD" -c "$conf"
     keep "$i"

@@ -27,6 +27,7 @@ echo "# SIGTERM after $at_term of $HUGE_SIZE bytes"
 th_check "the download was in flight at SIGTERM" [ "$at_term" -lt "$HUGE_SIZE" ]
 th_check "notify: STOPPING=1 after SIGTERM" th_poll 5 stopping
 th_check "log: got SIGTERM" th_wait_log '\[notice\] got SIGTERM' 5
+th_check "log: the listeners closed after their drain" th_wait_log '\[info\] listeners closed' 5
 # no new connection is served now
 th_req after --timeout 2 'GET /file.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
 if [ "$(th_sum after responses)" = 0 ]; then
@@ -230,5 +231,86 @@ for grace in 5 0; do
     th_bg_wait ka 5 || true
     th_stderr_clean
 done
+
+
+# --- 8. a connection that the kernel defers (defer_accept: its request not
+# there yet) when SIGTERM comes is not reset: its request, sent after the
+# signal, is answered; a new connection after the signal gets no handshake
+# (its SYN is dropped while the listener drains, and it finds the port
+# closed when it tries again), or, where the kernel lets only CAP_NET_ADMIN
+# attach the filter that drops it, is answered with Connection: close.  The daemon is stopped (SIGSTOP) after it
+# logged the signal, so that both happen inside its drain.
+DEFER_PY='
+import os, select, socket, sys, time
+port, go = int(sys.argv[1]), sys.argv[2]
+a = socket.create_connection(("127.0.0.1", port), timeout=10)
+print("A connected", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.01)
+b = socket.socket()
+b.setblocking(False)
+b.connect_ex(("127.0.0.1", port))
+a.sendall(b"GET /file.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+_, w, _ = select.select([], [b], [], 0.5)
+up = bool(w) and b.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+print("B", "connected" if up else "no-handshake", flush=True)
+if up:
+    b.setblocking(True)
+    b.settimeout(10)
+    b.sendall(b"GET /file.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = b""
+    try:
+        while b"\r\n\r\n" not in head:
+            c = b.recv(65536)
+            if not c:
+                break
+            head += c
+    except OSError:
+        pass
+    close = b"close" if b"\r\nconnection: close" in head.lower() else b"keep-alive"
+    print("B served", (head.split(b"\r\n")[0] + b" " + close).decode(), flush=True)
+data = b""
+try:
+    while True:
+        c = a.recv(65536)
+        if not c:
+            break
+        data += c
+except OSError as e:
+    print("A error", e.__class__.__name__, flush=True)
+print("A", data.split(b"\r\n")[0].decode() or "nothing", flush=True)
+'
+th_conf 'defer_accept = 1;' 'shutdown_grace = 5;'
+th_start
+GO=$TH_TMP/go.defer
+th_bg_start defer "$PYTHON3" -I -S -c "$DEFER_PY" "$TH_PORT" "$GO"
+th_bg_expect defer '^(A connected|Traceback)' 5 || true
+th_eq "deferred: the client connected" "A connected" "$TH_BG_LINE"
+th_signal TERM
+th_check "deferred: the daemon logged the signal" th_wait_log 'got SIGTERM' 5
+th_signal STOP
+: >"$GO"
+th_bg_expect defer '^(B |Traceback)' 5 || true
+if [ "$TH_BG_LINE" = "B connected" ]; then
+    # The kernel would not attach the filter for an unprivileged daemon:
+    # then a new connection during the drain is answered, not dropped.
+    th_signal CONT
+    th_bg_expect defer '^(B served|Traceback)' 10 || true
+    th_eq "a new connection during the drain is answered, Connection: close" \
+        "B served HTTP/1.1 200 OK close" "$TH_BG_LINE"
+else
+    th_eq "a new connection after SIGTERM gets no handshake" "B no-handshake" "$TH_BG_LINE"
+    th_signal CONT
+fi
+th_bg_expect defer '^(A |Traceback)' 10 || true
+th_eq "the deferred connection's request, sent after SIGTERM, is answered" "A HTTP/1.1 200 OK" \
+    "$TH_BG_LINE"
+if th_wait_exit 10; then
+    th_eq "deferred: exit status" 0 "$TH_DEXIT"
+else
+    th_fail "deferred: the daemon did not exit"
+fi
+th_bg_wait defer 5 || true
+th_stderr_clean
 
 th_done
