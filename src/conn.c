@@ -1180,6 +1180,21 @@ static bool next_part(struct conn *c)
     return true;
 }
 
+/* What every response for a file carries about it: Vary when it has
+ * precompressed siblings, and its validators. */
+static void out_validators(struct conn *c, const struct fileserve_plan *plan)
+{
+    if (plan->vary)
+        out_lit(c, "Vary: Accept-Encoding\r\n");
+    if (plan->has_validators) {
+        out_lit(c, "Last-Modified: ");
+        out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
+        out_lit(c, "\r\nETag: ");
+        out_str(c, plan->etag);
+        out_lit(c, "\r\n");
+    }
+}
+
 /* The head of a multipart response: as file_head's, with the multipart type. */
 static void parts_head(struct conn *c, const struct fileserve_plan *plan, const struct multipart *m,
                        uint64_t length)
@@ -1190,15 +1205,7 @@ static void parts_head(struct conn *c, const struct fileserve_plan *plan, const 
     out_lit(c, "\r\nContent-Length: ");
     out_u64(c, length);
     out_lit(c, "\r\n");
-    if (plan->vary)
-        out_lit(c, "Vary: Accept-Encoding\r\n");
-    if (plan->has_validators) {
-        out_lit(c, "Last-Modified: ");
-        out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
-        out_lit(c, "\r\nETag: ");
-        out_str(c, plan->etag);
-        out_lit(c, "\r\n");
-    }
+    out_validators(c, plan);
     out_lit(c, "Accept-Ranges: bytes\r\n");
     out_headers(c, plan->header_rules);
     head_end(c);
@@ -1260,15 +1267,7 @@ static void file_head(struct conn *c, const struct fileserve_plan *plan)
             out_lit(c, "\r\n");
         }
     }
-    if (plan->vary)
-        out_lit(c, "Vary: Accept-Encoding\r\n");
-    if (plan->has_validators) {
-        out_lit(c, "Last-Modified: ");
-        out_mem(c, date_of(plan->mtime), HTTP_DATE_LEN);
-        out_lit(c, "\r\nETag: ");
-        out_str(c, plan->etag);
-        out_lit(c, "\r\n");
-    }
+    out_validators(c, plan);
     if (plan->status == 206)
         out_add(c, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", plan->offset,
                 plan->offset + plan->length - 1, plan->size);

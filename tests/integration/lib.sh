@@ -96,6 +96,33 @@ th_skip() {
     exit 77
 }
 
+# Several daemons at a time: lib.sh's th_* calls act on one, so a test keeps
+# the state of each under a name of its own and swaps it in (th_use NAME)
+# and out (th_keep NAME) around them.
+declare -A TH_KEPT=()
+TH_DAEMON_VARS="DAEMON_PID DAEMON_SUP DAEMON_CTL DAEMON_EXIT TH_DPID TH_DEXIT TH_LOG TH_NOTIFY_LOG"
+th_keep() {
+    local v
+    for v in $TH_DAEMON_VARS; do TH_KEPT[$1.$v]=${!v}; done
+}
+th_use() {
+    local v
+    for v in $TH_DAEMON_VARS; do printf -v "$v" '%s' "${TH_KEPT[$1.$v]-}"; done
+}
+
+# th_shim NAME: build the LD_PRELOAD shim tests/shim/NAME.c with $CC into
+# $TH_TMP (after th_init) and set TH_SHIM to it; skip the test without a C
+# compiler.  An ASan runtime wants to be first among the libraries: the
+# shim wraps one call, so let it come first.
+th_shim() {
+    local cc=${CC:-cc} src=${srcdir:-$TH_LIBDIR/../..}/tests/shim/$1.c
+    TH_SHIM=$TH_TMP/$1.so
+    command -v "$cc" >/dev/null 2>&1 || th_skip "no C compiler ($cc) to build the $1 shim"
+    "$cc" -Wall -Wextra -shared -fPIC -o "$TH_SHIM" "$src" -ldl >"$TH_TMP/cc.out" 2>&1 ||
+        th_fatal "could not build the $1 shim" "$(cat "$TH_TMP/cc.out")"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+}
+
 # th_check DESCRIPTION COMMAND...: pass if the command succeeds.
 th_check() {
     local desc=$1

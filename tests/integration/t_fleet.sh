@@ -31,30 +31,16 @@ th_check "the test's copy of contrib/haproxy.cfg names our ports" \
     grep -q "127.0.0.1:${PORTS[1]}" "$HAPCFG"
 th_check "haproxy -c accepts it" haproxy -q -c -f "$HAPCFG"
 
-# Two daemons at a time: lib.sh knows one, so the state of each is kept
-# here and swapped in (use I) and out (keep I) around the th_* calls.
-declare -A D=()
-keep() {
-    local v
-    for v in DAEMON_PID DAEMON_SUP DAEMON_CTL DAEMON_EXIT TH_DPID TH_DEXIT TH_LOG TH_NOTIFY_LOG; do
-        D[$1.$v]=${!v}
-    done
-}
-use() {
-    local v
-    for v in DAEMON_PID DAEMON_SUP DAEMON_CTL DAEMON_EXIT TH_DPID TH_DEXIT TH_LOG TH_NOTIFY_LOG; do
-        printf -v "$v" '%s' "${D[$1.$v]-}"
-    done
-}
+# Two daemons at a time: th_keep and th_use (lib.sh) swap their state.
 # th__cleanup reaps the daemon in use; the other one first.
 fleet_cleanup() {
     local rc=$?
     trap - ERR # (returning rc is not a failure of its own)
-    if [ -n "${D[1.DAEMON_SUP]-}" ] && [ "${D[1.DAEMON_SUP]}" != "$DAEMON_SUP" ]; then
-        use 1
+    if [ -n "${TH_KEPT[1.DAEMON_SUP]-}" ] && [ "${TH_KEPT[1.DAEMON_SUP]}" != "$DAEMON_SUP" ]; then
+        th_use 1
         daemon_reap
     fi
-    use 0
+    th_use 0
     return "$rc"
 }
 trap 'fleet_cleanup; th__cleanup' EXIT
@@ -65,7 +51,7 @@ start_instance() {
     printf 'listen = [ "127.0.0.1:%s" ];\ndocument_root = "%s";\n%s\n' \
         "${PORTS[i]}" "$TH_ROOT" "${FLEET_CONF:-}" >"$conf"
     th_start "$TINYHTTPD" -c "$conf"
-    keep "$i"
+    th_keep "$i"
 }
 
 state() { "$PYTHON3" -I -S "$FLEET" state "$SOCK" 2>/dev/null; }
@@ -87,7 +73,7 @@ th_match "eight keep-alive clients are served through HAProxy" '^READY' "$TH_BG_
 t0=$(th_now_ms)
 for ((r = 1; r <= RESTARTS; r++)); do
     i=$(((r - 1) % 2))
-    use "$i"
+    th_use "$i"
     # Both instances take traffic and hold idle keep-alive connections.
     th_check "restart $r: web$((i + 1)) has served requests" th_poll 10 served 100
     th_signal TERM
@@ -111,8 +97,8 @@ th_le "thousands of requests were made" 2000 "${ok:-0}"
 th_eq "no request failed" 0 "$fail"
 th_bg_wait load 10 || true
 for i in 0 1; do
-    use "$i"
+    th_use "$i"
     th_stop
-    keep "$i"
+    th_keep "$i"
 done
 th_done

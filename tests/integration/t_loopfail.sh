@@ -7,24 +7,14 @@
 # exists; a second run fails it with EINVAL.
 . "$(dirname "$0")/lib.sh"
 
-: "${srcdir:=$(cd "$TH_LIBDIR/../.." && pwd)}"
-CC=${CC:-cc}
-command -v "$CC" >/dev/null 2>&1 || th_skip "no C compiler ($CC) to build the shim"
-
 # Started as root, the daemon runs as nobody and the shim then reads the
 # trigger file with nobody's rights: keep it in a directory of this test's
 # own under /tmp, which any user can reach.
 TH_TMPBASE=/tmp
 th_init
 chmod 755 "$TH_TMP"
-shim=$TH_TMP/epoll_fail.so
-if ! "$CC" -Wall -Wextra -shared -fPIC -o "$shim" "$srcdir/tests/shim/epoll_fail.c" -ldl \
-    >"$TH_TMP/cc.out" 2>&1; then
-    th_fatal "could not build the epoll_wait shim" "$(cat "$TH_TMP/cc.out")"
-fi
-# An ASan runtime wants to be first in the list of libraries; the shim only
-# wraps one function, so let it come first.
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+th_shim epoll_fail
+shim=$TH_SHIM
 th_conf 'pool_size = 2;'
 trigger=$TH_TMP/trigger
 

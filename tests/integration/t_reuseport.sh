@@ -32,26 +32,13 @@ FLEET=$TH_LIBDIR/fleet_load.py
 head -c 300000 /dev/urandom >"$TH_ROOT/medium.bin"
 FILES=(file.txt medium.bin big.bin index.html)
 
-# As in t_fleet.sh: two daemons, each one's lib.sh state kept here.
-declare -A D=()
-keep() {
-    local v
-    for v in DAEMON_PID DAEMON_SUP DAEMON_CTL DAEMON_EXIT TH_DPID TH_DEXIT TH_LOG TH_NOTIFY_LOG; do
-        D[$1.$v]=${!v}
-    done
-}
-use() {
-    local v
-    for v in DAEMON_PID DAEMON_SUP DAEMON_CTL DAEMON_EXIT TH_DPID TH_DEXIT TH_LOG TH_NOTIFY_LOG; do
-        printf -v "$v" '%s' "${D[$1.$v]-}"
-    done
-}
+# Two daemons at a time: th_keep and th_use (lib.sh) swap their state.
 fleet_cleanup() {
     local rc=$?
     trap - ERR # (returning rc is not a failure of its own) i
     for i in 0 1; do
-        if [ -n "${D[$i.DAEMON_SUP]-}" ] && [ "${D[$i.DAEMON_SUP]}" != "$DAEMON_SUP" ]; then
-            use "$i"
+        if [ -n "${TH_KEPT[$i.DAEMON_SUP]-}" ] && [ "${TH_KEPT[$i.DAEMON_SUP]}" != "$DAEMON_SUP" ]; then
+            th_use "$i"
             daemon_reap
         fi
     done
@@ -63,7 +50,7 @@ served() { [ "$(grep -ac '"GET /' "$TH_LOG")" -ge "$1" ]; }
 # ------------------------------------------------------------ without it
 th_conf
 th_start
-keep 0
+th_keep 0
 th_spawn "$TINYHTTPD" -c "$TH_CONF"
 if th_ready; then
     th_fail "a second instance started on the port without reuse_port"
@@ -72,13 +59,13 @@ else
     th_check "without reuse_port a second instance cannot bind the port" \
         grep -aq 'in use' "$TH_LOG"
 fi
-use 0
+th_use 0
 th_stop
 
 # ------------------------------------------------------------ with it
 th_conf 'reuse_port = true;'
 th_start
-keep 0
+th_keep 0
 STOP=$TH_TMP/stop
 th_bg_start load "$PYTHON3" -I -S "$FLEET" load --port "$TH_PORT" --threads 8 --root "$TH_ROOT" \
     --stopfile "$STOP" --max-seconds 120 --close-every 5 "${FILES[@]}"
@@ -89,9 +76,9 @@ old=0
 for ((r = 1; r <= 4; r++)); do
     new=$((1 - old))
     th_start
-    keep "$new"
+    th_keep "$new"
     th_check "handover $r: the new instance serves requests beside the old one" th_poll 10 served 50
-    use "$old"
+    th_use "$old"
     th_signal TERM
     if th_wait_exit 15; then
         th_eq "handover $r: the old instance exits with status 0 (${TH_STOP_MS} ms)" 0 "$TH_DEXIT"
@@ -99,8 +86,8 @@ for ((r = 1; r <= 4; r++)); do
         th_fail "handover $r: the old instance did not exit within 15 s of SIGTERM"
     fi
     th_stderr_clean
-    keep "$old"
-    use "$new"
+    th_keep "$old"
+    th_use "$new"
     old=$new
 done
 : >"$STOP"

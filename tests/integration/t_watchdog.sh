@@ -10,21 +10,13 @@
 # names the daemon's PID.
 . "$(dirname "$0")/lib.sh"
 
-: "${srcdir:=$(cd "$TH_LIBDIR/../.." && pwd)}"
-CC=${CC:-cc}
-command -v "$CC" >/dev/null 2>&1 || th_skip "no C compiler ($CC) to build the shim"
-
 # Started as root, the daemon runs as nobody and the shim reads the trigger
 # with nobody's rights: a directory of this test's own under /tmp.
 TH_TMPBASE=/tmp
 th_init
 chmod 755 "$TH_TMP"
-shim=$TH_TMP/worker_hang.so
-if ! "$CC" -Wall -Wextra -shared -fPIC -o "$shim" "$srcdir/tests/shim/worker_hang.c" -ldl \
-    >"$TH_TMP/cc.out" 2>&1; then
-    th_fatal "could not build the worker_hang shim" "$(cat "$TH_TMP/cc.out")"
-fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+th_shim worker_hang
+shim=$TH_SHIM
 th_conf 'pool_size = 2;' 'queue_size = 64;' 'access_log = false;'
 trigger=$TH_TMP/trigger
 

@@ -26,29 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "trigger.h"
+
 typedef ssize_t (*recv_fn)(int, void *, size_t, int);
 
 static int triggered(void)
 {
-    const char *path = getenv("WORKER_HANG_FILE");
-    if (path == NULL || *path == '\0')
-        return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char buf[32];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return 0;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        n--;
-    if (n == 0)
-        return 1;
-    buf[n] = '\0';
-    char *end;
-    long pid = strtol(buf, &end, 10);
-    return *end == '\0' && pid == (long)getpid();
+    return shim_triggered("WORKER_HANG_FILE");
 }
 
 static int is_worker(void)
