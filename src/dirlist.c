@@ -307,7 +307,8 @@ int dirlist_build(int root_fd, int dirfd, const char *path, uint64_t *size)
 
     if ((r = collect(root_fd, dirfd, path, &l)) < 0)
         goto done;
-    qsort_r(l.entries, l.n, sizeof l.entries[0], compare, l.names);
+    if (l.n > 1) /* an empty directory has no array at all */
+        qsort_r(l.entries, l.n, sizeof l.entries[0], compare, l.names);
     if ((o = malloc(sizeof *o)) == NULL) {
         r = -ENOMEM;
         goto done;

@@ -240,8 +240,8 @@ static void test_render(void)
     char *text = render(m, &g, &len);
     if (text != NULL) {
         static const char *const want[] = {
-            "# HELP tinyhttpd_requests_total Responses sent (completely or as far as the client "
-            "took them), by method and status class.",
+            ("# HELP tinyhttpd_requests_total Responses sent (completely or as far as the client "
+             "took them), by method and status class."),
             "# TYPE tinyhttpd_requests_total counter",
             "tinyhttpd_requests_total{method=\"GET\",code=\"2xx\"} 2",
             "tinyhttpd_requests_total{method=\"GET\",code=\"4xx\"} 0",
