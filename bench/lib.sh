@@ -465,8 +465,7 @@ conf_tinyhttpd() {
 # Written by bench/run.
 listen = [ "127.0.0.1:$port" ];
 document_root = "$DOCROOT";
-pool_size = $POOL;
-cpu_affinity = true;
+$([ "${DEFAULTS:-0}" = 1 ] || printf 'pool_size = %s;\ncpu_affinity = true;' "$POOL")
 max_connections = $((IDLE + 2048));
 keepalive_timeout = $KEEPALIVE;
 shutdown_timeout = 2;

@@ -132,16 +132,16 @@ def main():
     if meta.get("missing", "").strip():
         w("Not installed, left out: %s." % meta["missing"].strip())
     w("")
+    mine = ("its defaults (`pool_size = 4`, `cpu_affinity` off)" if meta.get("defaults") == "1"
+            else "`pool_size = %s` (the number of cores), `cpu_affinity = true`" % meta.get("pool"))
     w("Settings: every server runs as `%s`, in the foreground, without access log, "
-      "with a %s s keep-alive timeout. tinyhttpd: `pool_size = %s` (the number of cores), "
-      "`cpu_affinity = true`, -O2 -g. nginx: `worker_processes %s`, "
+      "with a %s s keep-alive timeout. tinyhttpd: %s, -O2 -g. nginx: `worker_processes %s`, "
       "`worker_cpu_affinity auto` (the same pinning), sendfile, tcp_nopush, tcp_nodelay, "
       "`keepalive_requests 1000000`. lighttpd: Debian defaults except "
       "`server.max-keep-alive-requests = 1000000` (default 1000, which would recycle "
       "wrk's connections), the idle timeout and the descriptor and connection limits. "
       "h2o: `num-threads: %s`, `max-connections` raised for scenario f."
-      % (meta.get("run_as"), meta.get("keepalive"), meta.get("pool"), meta.get("cores"),
-         meta.get("cores")))
+      % (meta.get("run_as"), meta.get("keepalive"), mine, meta.get("cores"), meta.get("cores")))
     tls = [s for s in servers if meta.get("tls_" + s)]
     if tls:
         w("")
@@ -371,7 +371,7 @@ def targets_section(w, meta, med, peers, ratios, fmed, spr):
                                              "" if fmed[("j", ME)]["all"] else
                                              " (only %d connections open)" % fmed[("j", ME)]["open"]),
             fmed[("j", ME)]["all"] and fmed[("j", ME)]["per"] <= low)
-    pool = int(meta.get("pool", "0"))
+    pool = 4 if meta.get("defaults") == "1" else int(meta.get("pool", "0"))
     for sc in IDLE_SCENARIOS:
         if (sc, ME) in fmed:
             row("%s: threads = pool size + a small constant" % sc,
