@@ -1720,8 +1720,9 @@ static enum read_result read_more(struct conn *c, bool *first, bool *short_read)
         conn_close(c); /* the client is gone; a partial head is dropped */
         return READ_DONE;
     }
-    /* OpenSSL returns a record at a time: only EAGAIN says a TLS socket is dry. */
-    *short_read = c->drained = c->tls == NULL && (size_t)n < room;
+    /* OpenSSL returns a record at a time: it says itself whether its read
+     * of the socket came up short with nothing left in its buffers. */
+    *short_read = c->drained = c->tls == NULL ? (size_t)n < room : tls_drained(c->tls);
     if (body_pending(c)) {
         ssize_t body = skip_body(c, c->buf + c->in_len, (size_t)n);
         if (body < 0) {

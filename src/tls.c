@@ -12,7 +12,8 @@
  * after the handshake and files go out with SSL_sendfile.  Elsewhere files
  * go through SSL_write, and a connection writes through tls_wbio.c, which
  * sends the records of a response together instead of one send() each.
- * Reads take what the socket has (read-ahead), not a record at a time.
+ * Reads take what the socket has (read-ahead), not a record at a time, and
+ * a callback on the read BIO notes whether the last one emptied the socket.
  *
  * The write BIO's method is made once and kept for the life of the process,
  * since connections of a replaced context go on using it: a constant after
@@ -49,6 +50,7 @@ struct tls_conn {
     bool failed; /* a fatal error: no close_notify */
     bool got_http;
     bool notified;
+    bool dry; /* the last read from the socket emptied it (see tls_drained) */
 };
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -251,6 +253,21 @@ void tls_ctx_free(struct tls_ctx *ctx)
     free(ctx);
 }
 
+/* The read BIO's callback: after each read from the socket, whether it
+ * emptied the socket (it gave less than asked, or nothing for now). */
+static long note_read(BIO *b, int oper, const char *argp, size_t len, int argi, long argl,
+                      int ret, size_t *processed)
+{
+    (void)argp;
+    (void)argi;
+    (void)argl;
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+        struct tls_conn *t = (struct tls_conn *)BIO_get_callback_arg(b);
+        t->dry = ret > 0 ? processed != NULL && *processed < len : BIO_should_retry(b);
+    }
+    return ret;
+}
+
 /* Reads from the socket, writes through the gathering BIO. */
 static bool set_bios(struct tls_conn *t, int fd)
 {
@@ -264,6 +281,8 @@ static bool set_bios(struct tls_conn *t, int fd)
         BIO_free(r);
         return false;
     }
+    BIO_set_callback_ex(r, note_read);
+    BIO_set_callback_arg(r, (char *)t);
     SSL_set_bio(t->ssl, r, w);
     t->wbio = w;
     return true;
@@ -351,6 +370,12 @@ ssize_t tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len)
     if (n > 0)
         return n;
     return n == 0 ? 0 : tls_result(t, (int)n);
+}
+
+bool tls_drained(const struct tls_conn *t)
+{
+    /* With kernel TLS a read returns a record at a time: never sure. */
+    return t->wbio != NULL && t->dry && !SSL_has_pending(t->ssl);
 }
 
 bool tls_ready(const struct tls_conn *t)

@@ -82,6 +82,12 @@ ssize_t tls_sendfile(struct tls_conn *t, int fd, off_t off, size_t len);
 /* Whether the handshake is complete. */
 bool tls_ready(const struct tls_conn *t);
 
+/* Whether the last tls_read emptied the socket and nothing read is left
+ * in OpenSSL's buffers, so that, as after a short read of a plain socket,
+ * the connection can wait for the next edge-triggered event without
+ * another read.  False when unsure. */
+bool tls_drained(const struct tls_conn *t);
+
 /* Send close_notify once, without waiting for the peer's. */
 void tls_close_notify(struct tls_conn *t);
 

@@ -82,6 +82,12 @@ bool tls_ready(const struct tls_conn *t)
     return false;
 }
 
+bool tls_drained(const struct tls_conn *t)
+{
+    (void)t;
+    return false;
+}
+
 void tls_close_notify(struct tls_conn *t)
 {
     (void)t;

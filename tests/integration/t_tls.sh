@@ -110,6 +110,26 @@ if cmd == "pipeline":
     print("statuses", " ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", buf)))
     print("markers", int(b"th-index-sub" in buf), int(b"th-index-root" in buf))
     print("end", end)
+elif cmd == "records":
+    # three requests, each in a TLS record of its own, corked into one
+    # segment so that one read of the server takes them all: the second and
+    # third wait in OpenSSL's buffer, not in the socket, and must be
+    # answered without any more input
+    s = tls(timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    for i in range(3):
+        s.sendall(req("/file.txt"))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+    buf = b""
+    try:
+        while buf.count(b"HTTP/1.1 200 ") < 3 or len(buf.rsplit(b"\r\n\r\n", 1)[1]) < 1024:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        print("answered", buf.count(b"HTTP/1.1 200 "))
+    except socket.timeout:
+        print("answered", buf.count(b"HTTP/1.1 200 "), "then nothing for 5 s")
 elif cmd == "close-notify":
     # the server closes after Connection: close with close_notify: recv
     # returns b"" (a ragged EOF raises SSLEOFError), and unwrap succeeds
@@ -221,6 +241,10 @@ out=$(tlsc pipeline "$TPORT")
 echo "$out" | sed 's/^/# pipeline: /'
 th_eq "pipelined over TLS: three 200s" "200 200 200" "$(val statuses "$out")"
 th_eq "pipelined over TLS: the bodies in order" "1 1" "$(val markers "$out")"
+
+out=$(tlsc records "$TPORT")
+echo "$out" | sed 's/^/# records: /'
+th_eq "three requests in three TLS records, read at once: three 200s" "3" "$(val answered "$out")"
 
 # --- ranges and 304
 hget range /file.txt -r 10-19
