@@ -48,6 +48,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -57,6 +58,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -104,6 +106,8 @@ struct key {
     const char *def_str; /* KIND_STR, KIND_LISTEN; NULL: the key is required */
     const char *choices; /* KIND_LEVEL, KIND_TARGET: the names listed in errors */
     bool reloadable;     /* false: restart-only, key_keep carries it over */
+    /* KIND_UINT: the value of "auto", which is then the default; or NULL */
+    unsigned (*auto_value)(void);
     /* Extra validation of a KIND_STR value; 0 or -1 after writing the error. */
     int (*check)(struct load *ld, const struct key *k, const config_setting_t *s,
                  const char *value);
@@ -129,6 +133,25 @@ static int check_protocols(struct load *ld, const struct key *k, const config_se
 static int check_charset(struct load *ld, const struct key *k, const config_setting_t *s,
                          const char *value);
 
+/*
+ * pool_size "auto", its default: one worker per CPU the server may run on
+ * (its CPU affinity mask, so a service's CPUAffinity= or a cpuset counts),
+ * as nginx's worker_processes auto and h2o's num-threads; at least 2, so
+ * that one slow job (a cold disk, a large directory listing) never holds
+ * up every request.  4 if the CPUs cannot be counted.
+ */
+static unsigned default_pool_size(void)
+{
+    cpu_set_t set;
+    long n = 0;
+
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    else if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 0)
+        n = 4;
+    return n < 2 ? 2 : n > 1024 ? 1024 : (unsigned)n;
+}
+
 #define RELOAD true
 #define RESTART false
 
@@ -143,6 +166,11 @@ static int check_charset(struct load *ld, const struct key *k, const config_sett
     {                                                                                           \
         .name = #field, .kind = KIND_UINT, .offset = offsetof(struct conf, field), .min = (lo), \
         .max = (hi), .def_num = (def), .reloadable = (when)                                     \
+    }
+#define KEY_UINT_AUTO(field, lo, hi, fn, when)                                                  \
+    {                                                                                           \
+        .name = #field, .kind = KIND_UINT, .offset = offsetof(struct conf, field), .min = (lo), \
+        .max = (hi), .auto_value = (fn), .reloadable = (when)                                   \
     }
 #define KEY_BOOL(field, def, when)                                                 \
     {                                                                              \
@@ -171,7 +199,7 @@ static const struct key keys[] = {
     KEY_UINT(defer_accept, 0, 60, 1, RESTART),
     KEY_BOOL(reuse_port, false, RESTART),
     KEY_STR(document_root, NULL, check_docroot, RELOAD), /* NULL: required */
-    KEY_UINT(pool_size, 1, 1024, 4, RESTART),
+    KEY_UINT_AUTO(pool_size, 1, 1024, default_pool_size, RESTART),
     KEY_BOOL(cpu_affinity, false, RESTART),
     KEY_UINT(queue_size, 1, 1048576, 1024, RESTART),
     KEY_UINT(max_connections, 1, 1000000, 16384, RESTART),
@@ -699,9 +727,15 @@ static int set_one(struct load *ld, struct conf *c, const struct key *k, const c
 
     switch (k->kind) {
     case KIND_UINT:
+        if (k->auto_value != NULL && config_setting_type(s) == CONFIG_TYPE_STRING &&
+            strcmp(config_setting_get_string(s), "auto") == 0) {
+            *field_uint(c, k) = k->auto_value();
+            return 0;
+        }
         if (config_setting_type(s) != CONFIG_TYPE_INT &&
             config_setting_type(s) != CONFIG_TYPE_INT64) {
-            fail_setting(ld, s, "'%s' must be an integer", k->name);
+            fail_setting(ld, s, "'%s' must be an integer%s", k->name,
+                         k->auto_value != NULL ? " or \"auto\"" : "");
             return -1;
         }
         v = config_setting_get_int64(s);
@@ -836,7 +870,7 @@ void conf_defaults(struct conf *c)
 
         switch (k->kind) {
         case KIND_UINT:
-            *field_uint(c, k) = (unsigned)k->def_num;
+            *field_uint(c, k) = k->auto_value != NULL ? k->auto_value() : (unsigned)k->def_num;
             break;
         case KIND_BOOL:
             *field_bool(c, k) = k->def_num != 0;

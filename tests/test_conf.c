@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -84,6 +85,14 @@ static bool conf_is_empty(const struct conf *c)
     return memcmp(c, &zero, sizeof(zero)) == 0;
 }
 
+/* pool_size's default here: one per CPU this thread may run on, at least 2. */
+static unsigned cpus_pool_size(void)
+{
+    cpu_set_t set;
+    CHECK(sched_getaffinity(0, sizeof set, &set) == 0);
+    return CPU_COUNT(&set) < 2 ? 2 : (unsigned)CPU_COUNT(&set);
+}
+
 static void check_listen(const struct conf_listen *l, const char *text, int family,
                          const char *addr, unsigned port)
 {
@@ -137,7 +146,8 @@ static const struct {
     const char *msg; /* after the file name */
 } bad[] = {
     { "bad-unknown-key.conf", NULL, ":3: unknown key 'document_rot'" },
-    { "bad-type-int.conf", NULL, ":3: 'pool_size' must be an integer" },
+    { "bad-type-int.conf", NULL, ":3: 'pool_size' must be an integer or \"auto\"" },
+    { "bad-pool-auto.conf", NULL, ":3: 'pool_size' must be an integer or \"auto\"" },
     { "bad-type-int-string.conf", NULL, ":4: 'queue_size' must be an integer" },
     { "bad-type-string.conf", NULL, ":3: 'index' must be a string" },
     { "bad-type-bool.conf", NULL, ":3: 'access_log' must be a boolean" },
@@ -380,6 +390,41 @@ static void test_good(void)
     conf_free(&c); /* twice is harmless */
 }
 
+/* pool_size's default follows the CPU affinity mask, and is never below 2. */
+static void test_default_pool_size(void)
+{
+    cpu_set_t all, one;
+    struct conf d;
+
+    CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+    conf_defaults(&d);
+    CHECK_INT(d.pool_size, cpus_pool_size());
+    conf_free(&d);
+
+    /* "auto" said out loud is the default. */
+    char err[512] = "";
+    CHECK_INT(conf_load(&d, write_tmp("auto.conf", "document_root = \"/\";\npool_size = \"auto\";\n"),
+                        err, sizeof err),
+              0);
+    CHECK_STR(err, "");
+    CHECK_INT(d.pool_size, cpus_pool_size());
+    conf_free(&d);
+
+    /* On one CPU of the mask: 2, not 1. */
+    CPU_ZERO(&one);
+    for (int i = 0; i < CPU_SETSIZE; i++) {
+        if (CPU_ISSET(i, &all)) {
+            CPU_SET(i, &one);
+            break;
+        }
+    }
+    CHECK(sched_setaffinity(0, sizeof one, &one) == 0);
+    conf_defaults(&d);
+    CHECK_INT(d.pool_size, 2);
+    conf_free(&d);
+    CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
+}
+
 static void test_minimal_and_defaults(void)
 {
     struct conf c, d;
@@ -392,7 +437,7 @@ static void test_minimal_and_defaults(void)
     CHECK_INT(d.nlisten, 1);
     check_listen(&d.listen[0], "0.0.0.0:80", AF_INET, "0.0.0.0", 80);
     CHECK_INT(d.defer_accept, 1);
-    CHECK_INT(d.pool_size, 4);
+    CHECK_INT(d.pool_size, cpus_pool_size());
     CHECK_INT(d.cpu_affinity, false);
     CHECK_INT(d.queue_size, 1024);
     CHECK_INT(d.max_connections, 16384);
@@ -674,7 +719,7 @@ static void test_keep_restart(void)
     CHECK_INT(next.nlisten, 1);
     check_listen(&next.listen[0], "0.0.0.0:80", AF_INET, "0.0.0.0", 80);
     CHECK_INT(next.defer_accept, 1);
-    CHECK_INT(next.pool_size, 4);
+    CHECK_INT(next.pool_size, cpus_pool_size());
     CHECK_INT(next.cpu_affinity, false);
     CHECK_INT(next.queue_size, 1024);
     CHECK_INT(next.max_connections, 16384);
@@ -721,7 +766,7 @@ static void test_keep_restart(void)
     again = next; /* the fields as they were, strings shared */
     conf_keep_restart(&next, &run, buf, sizeof(buf));
     CHECK_STR(buf, "listen, pool_size");
-    CHECK_INT(next.pool_size, 4);
+    CHECK_INT(next.pool_size, cpus_pool_size());
     CHECK_STR(next.listen[0].text, "0.0.0.0:80");
 
     /* A short buffer holds only whole names, still terminated; none at all
@@ -740,7 +785,7 @@ static void test_keep_restart(void)
     buf[0] = 'x';
     conf_keep_restart(&next, &run, buf, 0);
     CHECK_INT(buf[0], 'x');
-    CHECK_INT(next.pool_size, 4);
+    CHECK_INT(next.pool_size, cpus_pool_size());
     conf_keep_restart(&next, &run, NULL, 0);
     conf_free(&next);
     conf_free(&run);
@@ -867,7 +912,7 @@ static void test_sample(void)
     /* The commented defaults are the table's: uncommenting them all
      * changes nothing. */
     all = rewrite_lines(fixed, NULL, NULL);
-    CHECK(all != NULL && strstr(all, "\npool_size = 4;\n") != NULL);
+    CHECK(all != NULL && strstr(all, "\npool_size = \"auto\";\n") != NULL);
     CHECK_INT(conf_load(&u, write_tmp("sample-all.conf", all), err, sizeof(err)), 0);
     CHECK_STR(err, "");
     conf_defaults(&d);
@@ -888,7 +933,7 @@ static void remove_tmpdir(void)
 {
     static const char *const names[] = {
         "unreadable.conf", "listen-max.conf", "listen-too-many.conf", "sample.conf",
-        "sample-all.conf", "index-max.conf",  "index-too-long.conf",
+        "sample-all.conf", "index-max.conf",  "index-too-long.conf", "auto.conf",
     };
     char path[PATH_MAX + 64];
     size_t i;
@@ -917,6 +962,7 @@ int main(void)
     test_log_level_parse();
     test_key_table();
     test_good();
+    test_default_pool_size();
     test_minimal_and_defaults();
     test_other_good();
     test_bad_fixtures();

@@ -16,11 +16,12 @@ mkdir -p "$pub/root2"
 printf 'th-root2-index\n' >"$pub/root2/index.html"
 chmod -R a+rX "$pub"
 conf=$pub/tinyhttpd.conf
+# write_conf ROOT [POOL]: the test's configuration, pool_size POOL (default 3).
 write_conf() {
     {
         printf 'listen = [ "127.0.0.1:%s" ];\n' "$TH_PORT"
         printf 'document_root = "%s";\n' "$1"
-        printf 'keepalive_timeout = 30;\n'
+        printf 'keepalive_timeout = 30;\npool_size = %s;\n' "${2:-3}"
     } >"$conf"
     chmod 644 "$conf"
 }
@@ -97,11 +98,13 @@ th_check "READY=1 after the failed reload too" th_poll 5 \
     awk '/^RELOADING=1/ { n++ } /^READY=1/ && n == 2 { ok = 1 } END { exit !ok }' "$TH_NOTIFY_LOG"
 
 # --- a restart-only key is warned about, the rest applies
-write_conf "$pub/root2"
-printf 'pool_size = 7;\naccess_log = false;\n' >>"$conf"
+threads=$(th_threads)
+write_conf "$pub/root2" 7
+printf 'access_log = false;\n' >>"$conf"
 th_signal HUP
 th_check "restart-only change warned about" \
     th_wait_log '\[warning\] reload: pool_size changed; this takes effect only after a restart' 5
-th_check "threads unchanged after a pool_size reload" test "$(th_threads)" -le 6
+th_eq "threads unchanged after a pool_size reload" "$threads" "$(th_threads)"
+th_eq "pool_size 3: 3 workers and the loop" 4 "$threads"
 
 th_done
