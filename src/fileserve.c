@@ -533,11 +533,16 @@ static bool find_variant(const struct site *site, enum encoding e, const char *p
     const char *suffix = encoding_suffix(e);
     struct fcache_hit hit;
     struct stat vst;
-    int kn = snprintf(key, sizeof key, "%s:%s", suffix, path);    /* ".br:/app.js" */
-    int rn = snprintf(rel, sizeof rel, "%s%s", path + 1, suffix); /* "app.js.br" */
+    size_t sn = strlen(suffix), pn = strlen(path);
 
-    if (kn < 0 || (size_t)kn >= sizeof key || rn < 0 || (size_t)rn >= sizeof rel)
+    if (pn == 0 || sn + 1 + pn >= sizeof key)
         return false;
+    /* Built by hand, not with snprintf: this runs for every file served. */
+    memcpy(key, suffix, sn); /* ".br:/app.js" */
+    key[sn] = ':';
+    memcpy(key + sn + 1, path, pn + 1);
+    memcpy(rel, path + 1, pn - 1); /* "app.js.br" */
+    memcpy(rel + pn - 1, suffix, sn + 1);
     switch (cache_lookup(site, key, body != NULL ? body : scratch,
                          body != NULL ? body_cap : sizeof scratch, &hit)) {
     case HIT:
