@@ -1492,6 +1492,9 @@ static void log_request(struct conn *c)
 {
     /* A built-in page is sent from the out buffer, after the head. */
     uint64_t body = c->body_sent + (c->out_off >= c->out_len ? c->inline_len : 0);
+
+    if (c->table->metrics == NULL && !c->site->access_log)
+        return; /* nobody to tell: no clock read */
     uint64_t usec = c->head_start_us ? (uint64_t)(clock_us() - c->head_start_us) : 0;
 
     metrics_request(c->table->metrics, c->buf ? c->buf + c->method_off : NULL,

@@ -318,9 +318,10 @@ struct server *server_new(struct conf *conf, char *err, size_t errlen)
     s->metrics = metrics_server_new(conf->metrics_listen, conf->nmetrics_listen, err, errlen);
     if (s->metrics == NULL && err[0] != '\0')
         goto fail;
-    /* pool_size only changes at a restart: the blocks fit the workers. */
-    s->counters = metrics_new(conf->pool_size);
-    if (s->counters == NULL) {
+    /* Counted only where somebody can read the counts (metrics_listen,
+     * like pool_size, changes only at a restart: the blocks fit the
+     * workers); NULL counters count nothing. */
+    if (s->metrics != NULL && (s->counters = metrics_new(conf->pool_size)) == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
