@@ -116,17 +116,8 @@ ab_tls_setup() {
     command -v openssl >/dev/null 2>&1 || th_skip "openssl not found"
     "$TINYHTTPD" --print-keys 2>/dev/null | grep -q '^tls_listen' ||
         th_skip "the daemon was built without OpenSSL"
-    mkdir -p "$d"
-    (
-        cd "$d" || exit 1
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-            -subj /CN=tinyhttpd-test-ca -keyout ca.key -out ca.pem &&
-            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-                -subj /CN=localhost -keyout leaf.key -out leaf.csr &&
-            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >leaf.ext &&
-            openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-                -extfile leaf.ext -out leaf.pem
-    ) >"$d/openssl.log" 2>&1 || th_fatal "could not make the test certificates" "$(cat "$d/openssl.log")"
+    th_test_ca "$d"
+    th_test_leaf leaf
     AB_CA=$d/ca.pem
     while :; do
         AB_TLS_PORT=$(th_free_port)

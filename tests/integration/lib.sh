@@ -210,6 +210,38 @@ th_init() {
     export TH_PORT
 }
 
+# th_test_ca DIR: a test CA (ECDSA P-256, 30 days) in DIR/ca.key and
+# DIR/ca.pem, for th_test_leaf; openssl's messages go to DIR/openssl.log.
+th_test_ca() {
+    TH_PKI=$1
+    mkdir -p "$TH_PKI"
+    th__ossl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$TH_PKI/ca.key" -out "$TH_PKI/ca.pem" -days 30 -subj "/CN=tinyhttpd test CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+        >"$TH_PKI/ext"
+}
+
+# th_test_leaf NAME [ec|rsa] [DAYS] [SERIAL]: a certificate for localhost and
+# 127.0.0.1 signed by th_test_ca's CA: $TH_PKI/NAME.key, NAME.crt, and
+# NAME.pem (the certificate, then the CA: a chain as tls_certificate takes
+# it).  Fails the test when openssl does.
+th_test_leaf() {
+    local name=$1 alg=${2:-ec} days=${3:-30} serial=${4:-0x1001}
+    case $alg in
+    ec) th__ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TH_PKI/$name.key" ;;
+    rsa) th__ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$TH_PKI/$name.key" ;;
+    esac
+    th__ossl req -new -key "$TH_PKI/$name.key" -subj "/CN=localhost" -out "$TH_PKI/$name.csr"
+    th__ossl x509 -req -in "$TH_PKI/$name.csr" -CA "$TH_PKI/ca.pem" -CAkey "$TH_PKI/ca.key" \
+        -set_serial "$serial" -days "$days" -extfile "$TH_PKI/ext" -out "$TH_PKI/$name.crt"
+    cat "$TH_PKI/$name.crt" "$TH_PKI/ca.pem" >"$TH_PKI/$name.pem"
+    [ -s "$TH_PKI/$name.crt" ] ||
+        th_fatal "could not make the test certificate $name" "$(tail -n 5 "$TH_PKI/openssl.log")"
+}
+
+th__ossl() { openssl "$@" 2>>"$TH_PKI/openssl.log" >/dev/null; }
+
 # A custom error page for tests that ask for one.
 th_add_404() {
     printf '<!DOCTYPE html>\n<html><body>th-custom-404</body></html>\n' >"$TH_ROOT/404.html"

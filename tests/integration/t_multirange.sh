@@ -207,19 +207,9 @@ elif "$TINYHTTPD" -t -c "$TH_TMP/probe.conf" 2>&1 | grep -q 'built without OpenS
     echo "# built without OpenSSL: HTTPS part skipped"
 else
     P=$TH_TMP/pki
-    mkdir -p "$P"
-    ossl() { openssl "$@" 2>>"$P/openssl.log" >/dev/null; }
-    ossl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ca.key" \
-        -out "$P/ca.pem" -days 30 -subj "/CN=tinyhttpd test CA" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$P/ext"
-    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/leaf.key"
-    ossl req -new -key "$P/leaf.key" -subj "/CN=localhost" -out "$P/leaf.csr"
-    ossl x509 -req -in "$P/leaf.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial 0x1001 \
-        -days 30 -extfile "$P/ext" -out "$P/leaf.crt"
-    cat "$P/leaf.crt" "$P/ca.pem" >"$P/leaf.pem"
+    th_test_ca "$P"
+    th_test_leaf leaf
     chmod -R a+rX "$P"
-    [ -s "$P/leaf.pem" ] || th_fatal "could not make the test certificate" "$(tail -n 5 "$P/openssl.log")"
     TPORT=$(th_free_port)
     th_conf 'log_target = "stderr";' "tls_listen = [ \"127.0.0.1:$TPORT\" ];" \
         "tls_certificate = \"$P/leaf.pem\";" "tls_certificate_key = \"$P/leaf.key\";"

@@ -23,31 +23,13 @@ fi
 pub=$TH_TMP
 chmod 755 "$pub"
 P=$pub/pki
-mkdir -p "$P"
 
 # ---------------------------------------------------------------- certificates
-ossl() { openssl "$@" 2>>"$P/openssl.log" >/dev/null; }
-ossl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ca.key" \
-    -out "$P/ca.pem" -days 30 -subj "/CN=tinyhttpd test CA" \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$P/ext"
-# leaf NAME KEYALG DAYS SERIAL: $P/NAME.key and $P/NAME.pem (leaf, then the CA)
-leaf() {
-    case $2 in
-    ec) ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key" ;;
-    rsa) ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$P/$1.key" ;;
-    esac
-    ossl req -new -key "$P/$1.key" -subj "/CN=localhost" -out "$P/$1.csr"
-    ossl x509 -req -in "$P/$1.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -set_serial "$4" \
-        -days "$3" -extfile "$P/ext" -out "$P/$1.crt"
-    cat "$P/$1.crt" "$P/ca.pem" >"$P/$1.pem"
-}
-leaf ec ec 30 0x1001
-leaf ec2 ec 30 0x1002
-leaf rsa rsa 5 0x2001
+th_test_ca "$P"
+th_test_leaf ec ec 30 0x1001
+th_test_leaf ec2 ec 30 0x1002
+th_test_leaf rsa rsa 5 0x2001
 chmod -R a+rX "$pub"
-[ -s "$P/ec.pem" ] && [ -s "$P/ec2.pem" ] && [ -s "$P/rsa.pem" ] ||
-    th_fatal "could not make the test certificates" "$(tail -n 5 "$P/openssl.log")"
 
 serial() { openssl x509 -noout -serial -in "$1" | sed 's/^serial=//'; }
 S1=$(serial "$P/ec.crt")
