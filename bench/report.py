@@ -132,7 +132,7 @@ def main():
     if meta.get("missing", "").strip():
         w("Not installed, left out: %s." % meta["missing"].strip())
     w("")
-    mine = ("its defaults (`pool_size = 4`, `cpu_affinity` off)" if meta.get("defaults") == "1"
+    mine = ("its defaults (`pool_size = \"auto\"`, one worker per core, `cpu_affinity` off)" if meta.get("defaults") == "1"
             else "`pool_size = %s` (the number of cores), `cpu_affinity = true`" % meta.get("pool"))
     w("Settings: every server runs as `%s`, in the foreground, without access log, "
       "with a %s s keep-alive timeout. tinyhttpd: %s, -O2 -g. nginx: `worker_processes %s`, "
