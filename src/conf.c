@@ -48,9 +48,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sched.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
