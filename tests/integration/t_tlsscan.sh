@@ -10,7 +10,7 @@
 # MD5 or CBC with SHA-1; renegotiation is not supported; no heartbleed;
 # compression is not supported (when the scanner's OpenSSL can test it: it
 # says so otherwise, and the test prints that).  A few seconds in all.
-# (The certificate helpers are the abuse tests' ab_tls_setup.)
+# (The certificates: the abuse tests' ab_tls_setup, and lib.sh's th_test_leaf.)
 . "$(dirname "$0")/../abuse/abuselib.sh"
 
 SSLSCAN=$(command -v sslscan || true)
@@ -19,12 +19,7 @@ SSLSCAN=$(command -v sslscan || true)
 th_init
 ab_tls_setup
 d=$TH_TMP/tls
-(
-    cd "$d" || exit 1
-    openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout rsa.key -out rsa.csr &&
-        openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-            -extfile leaf.ext -out rsa.pem
-) >"$d/openssl-rsa.log" 2>&1 || th_fatal "could not make the RSA certificate" "$(cat "$d/openssl-rsa.log")"
+th_test_leaf rsa rsa 30 0x2001 # beside ab_tls_setup's ECDSA one, by the same CA
 
 # scan LABEL: sslscan the running daemon's HTTPS port and check its report
 scan() {
