@@ -371,7 +371,7 @@ def targets_section(w, meta, med, peers, ratios, fmed, spr):
                                              "" if fmed[("j", ME)]["all"] else
                                              " (only %d connections open)" % fmed[("j", ME)]["open"]),
             fmed[("j", ME)]["all"] and fmed[("j", ME)]["per"] <= low)
-    pool = 4 if meta.get("defaults") == "1" else int(meta.get("pool", "0"))
+    pool = int(meta.get("pool", "0"))
     for sc in IDLE_SCENARIOS:
         if (sc, ME) in fmed:
             row("%s: threads = pool size + a small constant" % sc,
